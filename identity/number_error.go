@@ -107,7 +107,7 @@ func (e *NumberError) en() string {
 	case DetailUnknownType:
 		return "unknown document type"
 	case DetailCountry:
-		return "write the issuing country as 3 letters, a colon, then the number (CHN:E12345678)"
+		return "write the issuing country as 3 letters (such as CHN), a colon, then the number"
 	}
 	return "not in the expected format; " + formatEN(e.Type)
 }
@@ -150,7 +150,7 @@ func (e *NumberError) zh() string {
 	case DetailUnknownType:
 		return "证件类型未知"
 	case DetailCountry:
-		return "请填写 3 位字母的签发国代码、英文冒号和护照号码（如 CHN:E12345678）"
+		return "请填写 3 位字母的签发国代码（如 CHN）、英文冒号和护照号码"
 	}
 	return "格式不正确，" + formatZH(e.Type)
 }
