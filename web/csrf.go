@@ -71,7 +71,7 @@ var (
 )
 
 // checkCSRF verifies an unsafe request. It parses the form (bounded).
-func (u *UI) checkCSRF(r *http.Request) error {
+func (u *UI) checkCSRF(w http.ResponseWriter, r *http.Request) error {
 	if o := r.Header.Get("Origin"); o != "" && o != u.ownOrigin(r) {
 		return errCrossOrigin
 	}
@@ -82,7 +82,7 @@ func (u *UI) checkCSRF(r *http.Request) error {
 	if secret == nil {
 		return errNoCSRFCookie
 	}
-	r.Body = http.MaxBytesReader(nil, r.Body, maxFormBytes)
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	got, err := base64.RawURLEncoding.DecodeString(r.PostFormValue(CSRFField))
 	if err != nil || !hmac.Equal(got, u.csrfMAC(secret)) {
 		return errBadCSRFToken
