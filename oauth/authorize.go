@@ -60,9 +60,27 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 		p.fosite.WriteAuthorizeError(ctx, w, ar, err)
 		return
 	}
+	// PKCE is checked before the citizen is asked anything (fosite's own
+	// check runs only when the response is built, after login).
+	if err := checkPKCE(ar); err != nil {
+		p.fosite.WriteAuthorizeError(ctx, w, ar, err)
+		return
+	}
 	if err := p.decide(ctx, w, r, ar, flow); err != nil {
 		p.fosite.WriteAuthorizeError(ctx, w, ar, p.protocolErr(ctx, err))
 	}
+}
+
+func checkPKCE(ar fosite.AuthorizeRequester) error {
+	form := ar.GetRequestForm()
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	switch {
+	case challenge == "" && ar.GetClient().IsPublic():
+		return fosite.ErrInvalidRequest.WithHint("Clients must include a code_challenge when performing the authorize code flow, but it is missing.")
+	case challenge != "" && method != "S256":
+		return fosite.ErrInvalidRequest.WithHint("code_challenge_method must be S256; plain is not allowed.")
+	}
+	return nil
 }
 
 // protocolErr maps a domain error to the RFC error and logs the cause once.

@@ -72,7 +72,6 @@ func (f fositeClient) GetResponseTypes() fosite.Arguments {
 }
 func (f fositeClient) GetScopes() fosite.Arguments         { return f.c.Scopes }
 func (f fositeClient) IsPublic() bool                      { return f.c.Public }
-func (f fositeClient) GetAudience() fosite.Arguments       { return f.c.Audience }
 func (f fositeClient) GetRequestURIs() []string            { return nil }
 func (f fositeClient) GetJSONWebKeys() *jose.JSONWebKeySet { return nil }
 func (f fositeClient) GetJSONWebKeysURI() string           { return "" }
@@ -102,4 +101,9 @@ func (c *Client) Sector() string {
 		}
 	}
 	return c.ID
+}
+
+// GetAudience: a client may always name itself as audience.
+func (f fositeClient) GetAudience() fosite.Arguments {
+	return append(fosite.Arguments{f.c.ID}, f.c.Audience...)
 }

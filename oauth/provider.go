@@ -127,7 +127,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		TokenURL:                       cfg.Issuer + "/oauth2/token",
 		GlobalSecret:                   cfg.GlobalSecret,
 		ScopeStrategy:                  fosite.ExactScopeStrategy,
-		AudienceMatchingStrategy:       fosite.DefaultAudienceMatchingStrategy,
+		AudienceMatchingStrategy:       fosite.ExactAudienceMatchingStrategy,
 		EnforcePKCEForPublicClients:    true,
 		EnablePKCEPlainChallengeMethod: false,
 		AllowedPromptValues:            []string{"none", "login", "consent"},

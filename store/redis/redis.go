@@ -23,6 +23,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -119,6 +120,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		return nil, fmt.Errorf("store: redis: %w", err)
 	}
 	failFast(opts)
+	quietDriver.Do(func() { redis.SetLogger(driverLog{}) })
 	s := &Store{
 		rdb:     redis.NewUniversalClient(opts),
 		codec:   codec,
@@ -131,6 +133,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	s.log.Info("redis store", "mode", mode(opts), "addrs", opts.Addrs, "db", opts.DB,
 		"tls", opts.TLSConfig != nil, "prefix", s.prefix, "idle_timeout", s.idle)
 	return s, nil
+}
+
+// quietDriver routes go-redis's own log lines (a line per failed dial during
+// an outage) to slog's default logger at debug level: the errors reach the
+// callers, which log them once, at the edge. go-redis's logger is global.
+var quietDriver sync.Once
+
+type driverLog struct{}
+
+func (driverLog) Printf(ctx context.Context, format string, v ...any) {
+	slog.Default().DebugContext(ctx, fmt.Sprintf(format, v...), "component", "go-redis")
 }
 
 // failFast sets the timeouts the URL did not: a request against a Redis that

@@ -3,15 +3,14 @@ package sqlstore
 import (
 	"context"
 	"database/sql"
-	"errors"
 	"fmt"
 	"log/slog"
 	"time"
 
 	"github.com/glebarez/sqlite"
 	"github.com/go-sql-driver/mysql"
-	"gorm.io/driver/postgres"
 	gormmysql "gorm.io/driver/mysql"
+	"gorm.io/driver/postgres"
 	"gorm.io/gorm"
 	"gorm.io/gorm/logger"
 
@@ -196,6 +195,3 @@ func fromNullTS(t *time.Time) time.Time {
 
 // nowTS is the store clock's current time, normalised.
 func (s *Store) nowTS() time.Time { return ts(s.now()) }
-
-// errTxNotFound ends a transaction with ErrNotFound without a driver error.
-var errTxNotFound = errors.New("no such row")

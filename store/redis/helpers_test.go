@@ -1,0 +1,14 @@
+package redisstore_test
+
+import (
+	"log/slog"
+	"strconv"
+	"testing"
+)
+
+// discard is a logger that writes to the test's output.
+func discard(t *testing.T) *slog.Logger {
+	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
