@@ -130,11 +130,11 @@ func TestCodeFlowEndToEnd(t *testing.T) {
 	l := site.login(b, number)
 	tok, idt := site.exchange(l)
 	var claims struct {
-		SID   string   `json:"sid"`
-		ACR   string   `json:"acr"`
-		AMR   []string `json:"amr"`
-		Auth  int64    `json:"auth_time"`
-		AtHash string  `json:"at_hash"`
+		SID    string   `json:"sid"`
+		ACR    string   `json:"acr"`
+		AMR    []string `json:"amr"`
+		Auth   int64    `json:"auth_time"`
+		AtHash string   `json:"at_hash"`
 	}
 	if err := idt.Claims(&claims); err != nil {
 		t.Fatal(err)
@@ -278,7 +278,9 @@ func TestSSOAcrossClientsAndPrompts(t *testing.T) {
 	if ida.Subject == idb.Subject {
 		t.Fatal("two sites with different sectors got the same pairwise subject")
 	}
-	var ca, cb struct{ SID string `json:"sid"` }
+	var ca, cb struct {
+		SID string `json:"sid"`
+	}
 	_ = ida.Claims(&ca)
 	_ = idb.Claims(&cb)
 	if ca.SID != cb.SID {
@@ -328,7 +330,9 @@ func TestLogoutEndsSessionEverywhere(t *testing.T) {
 	br := ts.browser()
 	tok, idt := site.exchange(site.login(br, number))
 	tokOther, _ := other.exchange(other.login(br, ""))
-	var c struct{ SID string `json:"sid"` }
+	var c struct {
+		SID string `json:"sid"`
+	}
 	_ = idt.Claims(&c)
 
 	// RP-initiated logout with a valid hint and registered return address.
