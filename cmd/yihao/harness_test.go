@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -251,3 +252,8 @@ func (b *browser) authorize(authURL, number, password string) *url.URL {
 func contains(body, s string) bool { return bytes.Contains([]byte(body), []byte(s)) }
 
 func tempFile(t testing.TB, name string) string { return filepath.Join(t.TempDir(), name) }
+
+func jsonDecode(resp *http.Response, v any) error {
+	defer resp.Body.Close()
+	return json.NewDecoder(resp.Body).Decode(v)
+}
