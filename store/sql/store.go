@@ -43,7 +43,9 @@ type Config struct {
 	// Now is the clock for timestamps the store sets itself. Nil: time.Now.
 	Now func() time.Time
 
-	// Pool limits; zero picks a default for the dialect.
+	// Pool limits; zero picks a default for the dialect (SQLite: 4 open
+	// connections; servers: 20, recycled after 30 minutes). An in-memory
+	// SQLite database always uses one connection.
 	MaxOpenConns    int
 	MaxIdleConns    int
 	ConnMaxLifetime time.Duration
@@ -66,6 +68,8 @@ type Store struct {
 const (
 	defaultMaxOpenSQLite = 4
 	defaultMaxOpenServer = 20
+
+	defaultConnMaxLifetime = 30 * time.Minute
 )
 
 // Open connects to the database in cfg.URL and checks that it answers. It
@@ -126,7 +130,12 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		sqlDB.SetConnMaxLifetime(0)
 		sqlDB.SetConnMaxIdleTime(0)
 	} else {
-		sqlDB.SetConnMaxLifetime(cfg.ConnMaxLifetime)
+		life := cfg.ConnMaxLifetime
+		if life == 0 && tgt.dialect != DialectSQLite {
+			// Recycle before a server or proxy drops an idle connection.
+			life = defaultConnMaxLifetime
+		}
+		sqlDB.SetConnMaxLifetime(life)
 		sqlDB.SetConnMaxIdleTime(cfg.ConnMaxIdleTime)
 	}
 
