@@ -184,13 +184,6 @@ func (s *Store) SetStatus(ctx context.Context, citizenID string, st identity.Sta
 	if st == "" {
 		return failf(op, nil, "status is empty")
 	}
-	res := s.q(ctx).Model(&citizenRow{}).Where("id = ?", citizenID).
-		Updates(map[string]any{"status": string(st), "updated_at": s.nowTS()})
-	if res.Error != nil {
-		return wrap(op, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return wrap(op, gorm.ErrRecordNotFound)
-	}
-	return nil
+	return one(op, s.q(ctx).Model(&citizenRow{}).Where("id = ?", citizenID).
+		Updates(map[string]any{"status": string(st), "updated_at": s.nowTS()}))
 }

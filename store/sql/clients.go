@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"gorm.io/gorm"
 
 	"github.com/yihao-gov/yihao/oauth"
 )
@@ -169,11 +168,8 @@ func (s *Store) UpdateClient(ctx context.Context, c *oauth.Client) error {
 	}
 	res := s.q(ctx).Model(&clientRow{}).Where("id = ?", c.ID).
 		Select("*").Omit("id", "created_at").Updates(&row)
-	if res.Error != nil {
-		return wrap(op, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return wrap(op, gorm.ErrRecordNotFound)
+	if err := one(op, res); err != nil {
+		return err
 	}
 	c.UpdatedAt = row.UpdatedAt
 	return nil
@@ -200,26 +196,10 @@ func (s *Store) Clients(ctx context.Context) ([]*oauth.Client, error) {
 	if err := s.q(ctx).Order("id").Find(&rows).Error; err != nil {
 		return nil, wrap(op, err)
 	}
-	out := make([]*oauth.Client, 0, len(rows))
-	for i := range rows {
-		c, err := rows[i].client()
-		if err != nil {
-			return nil, failf(op, nil, "%v", err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return convert(op, rows, (*clientRow).client)
 }
 
 // DeleteClient removes a client.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	const op = "delete client"
-	res := s.q(ctx).Where("id = ?", id).Delete(&clientRow{})
-	if res.Error != nil {
-		return wrap(op, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return wrap(op, gorm.ErrRecordNotFound)
-	}
-	return nil
+	return one("delete client", s.q(ctx).Where("id = ?", id).Delete(&clientRow{}))
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"time"
 
-	"gorm.io/gorm"
 	"gorm.io/gorm/clause"
 
 	"github.com/yihao-gov/yihao/oauth"
@@ -77,15 +76,7 @@ func (s *Store) SaveConsent(ctx context.Context, c *oauth.Consent) error {
 
 // DeleteConsent removes a consent.
 func (s *Store) DeleteConsent(ctx context.Context, citizenID, clientID string) error {
-	const op = "delete consent"
-	res := s.q(ctx).Where("citizen_id = ? AND client_id = ?", citizenID, clientID).Delete(&consentRow{})
-	if res.Error != nil {
-		return wrap(op, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return wrap(op, gorm.ErrRecordNotFound)
-	}
-	return nil
+	return one("delete consent", s.q(ctx).Where("citizen_id = ? AND client_id = ?", citizenID, clientID).Delete(&consentRow{}))
 }
 
 // CitizenConsents lists a citizen's consents, newest first.
@@ -97,13 +88,5 @@ func (s *Store) CitizenConsents(ctx context.Context, citizenID string) ([]*oauth
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	out := make([]*oauth.Consent, 0, len(rows))
-	for i := range rows {
-		c, err := rows[i].consent()
-		if err != nil {
-			return nil, failf(op, nil, "%v", err)
-		}
-		out = append(out, c)
-	}
-	return out, nil
+	return convert(op, rows, (*consentRow).consent)
 }

@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"gorm.io/gorm"
@@ -26,7 +27,7 @@ func (grantRow) TableName() string { return "grants" }
 func (r *grantRow) grant() (*oauth.Grant, error) {
 	scopes, err := decodeList("scopes", r.Scopes)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("grant %s: %w", r.ID, err)
 	}
 	return &oauth.Grant{
 		ID:        r.ID,
@@ -89,7 +90,7 @@ func (s *Store) Grant(ctx context.Context, id string) (*oauth.Grant, error) {
 	}
 	g, err := row.grant()
 	if err != nil {
-		return nil, failf(op, nil, "grant %s: %v", id, err)
+		return nil, failf(op, nil, "%v", err)
 	}
 	return g, nil
 }
@@ -105,10 +106,9 @@ func (s *Store) CitizenGrants(ctx context.Context, citizenID string) ([]*oauth.G
 }
 
 func (s *Store) liveGrants(ctx context.Context, op, col, val string) ([]*oauth.Grant, error) {
-	out := []*oauth.Grant{}
 	if val == "" {
 		// "" means "none" (client_credentials grants), never "all of them".
-		return out, nil
+		return []*oauth.Grant{}, nil
 	}
 	var rows []grantRow
 	err := s.q(ctx).Where(col+" = ? AND revoked_at IS NULL", val).
@@ -116,14 +116,7 @@ func (s *Store) liveGrants(ctx context.Context, op, col, val string) ([]*oauth.G
 	if err != nil {
 		return nil, wrap(op, err)
 	}
-	for i := range rows {
-		g, err := rows[i].grant()
-		if err != nil {
-			return nil, failf(op, nil, "grant %s: %v", rows[i].ID, err)
-		}
-		out = append(out, g)
-	}
-	return out, nil
+	return convert(op, rows, (*grantRow).grant)
 }
 
 // RevokeGrant marks the grant revoked at at (the first revocation's time
@@ -231,15 +224,7 @@ func (s *Store) DeactivateRefreshToken(ctx context.Context, signature string) er
 
 // DeleteRefreshToken removes one token row.
 func (s *Store) DeleteRefreshToken(ctx context.Context, signature string) error {
-	const op = "delete refresh token"
-	res := s.q(ctx).Where("signature = ?", signature).Delete(&refreshTokenRow{})
-	if res.Error != nil {
-		return wrap(op, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return wrap(op, gorm.ErrRecordNotFound)
-	}
-	return nil
+	return one("delete refresh token", s.q(ctx).Where("signature = ?", signature).Delete(&refreshTokenRow{}))
 }
 
 // DeactivateGrantRefreshTokens deactivates every token of a grant (none is

@@ -318,15 +318,14 @@ func (s *Store) createMigrationsTable(conn *gorm.DB) error {
 // applied returns the ids recorded in schema_migrations (none if the table
 // does not exist yet).
 func (s *Store) applied(db *gorm.DB) (map[string]bool, error) {
-	if !db.Migrator().HasTable("schema_migrations") {
-		if err := db.Error; err != nil {
+	var ids []string
+	if err := db.Raw("SELECT id FROM schema_migrations").Scan(&ids).Error; err != nil {
+		// A missing table means a fresh database; anything else (the
+		// server not answering, say) is an error, not "everything pending".
+		if s.sqlDB.PingContext(db.Statement.Context) != nil || db.Migrator().HasTable("schema_migrations") {
 			return nil, err
 		}
 		return map[string]bool{}, nil
-	}
-	var ids []string
-	if err := db.Raw("SELECT id FROM schema_migrations").Scan(&ids).Error; err != nil {
-		return nil, err
 	}
 	out := make(map[string]bool, len(ids))
 	for _, id := range ids {

@@ -179,3 +179,14 @@ func TestMigrationStatementsRender(t *testing.T) {
 		}
 	}
 }
+
+// A database that does not answer is an error, never "everything pending".
+func TestPendingOnAClosedStore(t *testing.T) {
+	s := openStore(t, backends()[0].url(t), Keys{})
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if ids, err := s.Pending(t.Context()); err == nil {
+		t.Fatalf("Pending on a closed store = %q, nil", ids)
+	}
+}

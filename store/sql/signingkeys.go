@@ -75,13 +75,5 @@ func (s *Store) SigningKeys(ctx context.Context) ([]*oauth.SigningKey, error) {
 
 // DeleteSigningKey removes a key.
 func (s *Store) DeleteSigningKey(ctx context.Context, id string) error {
-	const op = "delete signing key"
-	res := s.q(ctx).Where("id = ?", id).Delete(&signingKeyRow{})
-	if res.Error != nil {
-		return wrap(op, res.Error)
-	}
-	if res.RowsAffected == 0 {
-		return wrap(op, gorm.ErrRecordNotFound)
-	}
-	return nil
+	return one("delete signing key", s.q(ctx).Where("id = ?", id).Delete(&signingKeyRow{}))
 }

@@ -202,5 +202,31 @@ func fromNullTS(t *time.Time) time.Time {
 	return t.UTC()
 }
 
+// one finishes a write that must touch a row: ErrNotFound when it touched
+// none. (On MySQL the DSN's clientFoundRows makes RowsAffected count matched
+// rows, so a write that changes nothing still counts.)
+func one(op string, res *gorm.DB) error {
+	if res.Error != nil {
+		return wrap(op, res.Error)
+	}
+	if res.RowsAffected == 0 {
+		return wrap(op, gorm.ErrRecordNotFound)
+	}
+	return nil
+}
+
+// convert turns rows into domain values, failing on the first bad row.
+func convert[R, T any](op string, rows []R, f func(*R) (T, error)) ([]T, error) {
+	out := make([]T, 0, len(rows))
+	for i := range rows {
+		v, err := f(&rows[i])
+		if err != nil {
+			return nil, failf(op, nil, "%v", err)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
 // nowTS is the store clock's current time, normalised.
 func (s *Store) nowTS() time.Time { return ts(s.now()) }
