@@ -118,14 +118,11 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := loadConfig(fs, rest, &cfg); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, stderr, false)
+	a, err := openMigrated(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.migrateIfAsked(ctx); err != nil {
-		return err
-	}
 	if err := a.loadKeys(ctx); err != nil {
 		return err
 	}
@@ -144,6 +141,19 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	}
 	fmt.Fprintf(stdout, "new signing keys: %s (previous keys stay published; %d long-retired key(s) removed)\n", strings.Join(ids, ", "), pruned)
 	return nil
+}
+
+// openMigrated opens SQL for a one-shot command, migrating first when asked.
+func openMigrated(ctx context.Context, cfg Config, stderr io.Writer) (*app, error) {
+	a, err := openApp(ctx, cfg, stderr, false)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.migrateIfAsked(ctx); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, nil
 }
 
 type stringList []string
@@ -186,14 +196,11 @@ func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if err := loadConfig(fs, rest, &cfg); err != nil {
 		return err
 	}
-	a, err := openApp(ctx, cfg, stderr, false)
+	a, err := openMigrated(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.migrateIfAsked(ctx); err != nil {
-		return err
-	}
 	if verb != "list" && c.ID == "" {
 		return errors.New("--id: required")
 	}
@@ -367,14 +374,11 @@ func cmdCitizen(ctx context.Context, args []string, stdin io.Reader, stdout, std
 	if err != nil {
 		return fmt.Errorf("--id-number: %w", err)
 	}
-	a, err := openApp(ctx, cfg, stderr, false)
+	a, err := openMigrated(ctx, cfg, stderr)
 	if err != nil {
 		return err
 	}
 	defer a.Close()
-	if err := a.migrateIfAsked(ctx); err != nil {
-		return err
-	}
 	if verb == "get" {
 		c, err := a.sql.CitizenByNumber(ctx, n)
 		if errors.Is(err, identity.ErrNotFound) {
