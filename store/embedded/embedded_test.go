@@ -28,18 +28,21 @@ func newStore(t *testing.T, cfg embedded.Config) *embedded.Store {
 }
 
 func TestSessionStore(t *testing.T) {
+	t.Parallel()
 	storetest.RunSessionStore(t, func(t *testing.T) identity.SessionStore {
 		return newStore(t, embedded.Config{IdleTimeout: storetest.SessionIdleTimeout})
 	})
 }
 
 func TestStateStore(t *testing.T) {
+	t.Parallel()
 	storetest.RunStateStore(t, func(t *testing.T) oauth.StateStore {
 		return newStore(t, embedded.Config{})
 	})
 }
 
 func TestRateLimiter(t *testing.T) {
+	t.Parallel()
 	storetest.RunRateLimiter(t, func(t *testing.T) identity.RateLimiter {
 		return newStore(t, embedded.Config{})
 	})
@@ -61,6 +64,7 @@ func (c *clock) Add(d time.Duration) {
 // The janitor's sweep drops entries that nobody reads again, so memory does
 // not grow with abandoned sessions, codes and counters.
 func TestSweepDropsExpiredEntries(t *testing.T) {
+	t.Parallel()
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	s := newStore(t, embedded.Config{IdleTimeout: time.Minute, Now: clk.Now})
 	ctx := t.Context()
@@ -91,6 +95,7 @@ func TestSweepDropsExpiredEntries(t *testing.T) {
 
 // With an injected clock the idle and absolute ends are exact.
 func TestSessionEndsOnInjectedClock(t *testing.T) {
+	t.Parallel()
 	clk := &clock{now: time.Unix(1_700_000_000, 0)}
 	s := newStore(t, embedded.Config{IdleTimeout: 10 * time.Minute, Now: clk.Now})
 	ctx := t.Context()
@@ -119,6 +124,7 @@ func TestSessionEndsOnInjectedClock(t *testing.T) {
 }
 
 func TestClosedStoreIsUnavailable(t *testing.T) {
+	t.Parallel()
 	s := newStore(t, embedded.Config{})
 	if err := s.Ping(t.Context()); err != nil {
 		t.Fatalf("Ping: %v", err)
@@ -135,6 +141,7 @@ func TestClosedStoreIsUnavailable(t *testing.T) {
 }
 
 func TestNewRefusesABadKey(t *testing.T) {
+	t.Parallel()
 	if _, err := embedded.New(embedded.Config{SealKey: []byte("short")}); err == nil {
 		t.Fatal("New with a 5-byte key succeeded")
 	}

@@ -33,8 +33,8 @@ func openAt(t *testing.T, addr string) *redisstore.Store {
 	return s
 }
 
-// everyCallIsUnavailable runs one call of each kind against s and wants
-// ErrUnavailable from each, without a hang.
+// everyCallIsUnavailable runs one call of each kind against s, all at once,
+// and wants ErrUnavailable from each, without a hang.
 func everyCallIsUnavailable(t *testing.T, s *redisstore.Store) {
 	t.Helper()
 	ctx := t.Context()
@@ -51,26 +51,32 @@ func everyCallIsUnavailable(t *testing.T, s *redisstore.Store) {
 		{"Hit", func() error { _, _, err := s.Hit(ctx, "k", time.Minute); return err }},
 		{"Ping", func() error { return s.Ping(ctx) }},
 	}
+	var wg sync.WaitGroup
 	for _, c := range calls {
-		start := time.Now()
-		err := c.call()
-		took := time.Since(start)
-		if !errors.Is(err, identity.ErrUnavailable) {
-			t.Errorf("%s: err = %v, want ErrUnavailable", c.name, err)
-		}
-		if took > hangDetector {
-			t.Errorf("%s took %v: the store hangs on a dead Redis", c.name, took)
-		}
-		t.Logf("%s failed in %v: %v", c.name, took.Round(time.Millisecond), err)
+		wg.Go(func() {
+			start := time.Now()
+			err := c.call()
+			took := time.Since(start)
+			if !errors.Is(err, identity.ErrUnavailable) {
+				t.Errorf("%s: err = %v, want ErrUnavailable", c.name, err)
+			}
+			if took > hangDetector {
+				t.Errorf("%s took %v: the store hangs on a dead Redis", c.name, took)
+			}
+			t.Logf("%s failed in %v: %v", c.name, took.Round(time.Millisecond), err)
+		})
 	}
+	wg.Wait()
 }
 
 func TestNothingListeningIsUnavailable(t *testing.T) {
+	t.Parallel()
 	// Port 1 (tcpmux) is closed on any normal machine: connections are refused.
 	everyCallIsUnavailable(t, openAt(t, "127.0.0.1:1"))
 }
 
 func TestHungRedisIsUnavailable(t *testing.T) {
+	t.Parallel()
 	// A server that accepts and reads but never answers.
 	ln := listen(t)
 	go func() {
@@ -86,6 +92,7 @@ func TestHungRedisIsUnavailable(t *testing.T) {
 }
 
 func TestCallerCancellationIsNotUnavailable(t *testing.T) {
+	t.Parallel()
 	s := openAt(t, "127.0.0.1:1")
 	ctx, cancel := context.WithCancel(t.Context())
 	cancel()
@@ -98,6 +105,7 @@ func TestCallerCancellationIsNotUnavailable(t *testing.T) {
 // The store outlives an outage: it fails while Redis is away and works again
 // once it is back, with the same Store.
 func TestRecoversAfterOutage(t *testing.T) {
+	t.Parallel()
 	url := redisURL(t)
 	opts := rawClient(t, url).Options()
 	p := startProxy(t, opts.Addr)

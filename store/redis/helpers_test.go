@@ -6,8 +6,8 @@ import (
 	"testing"
 )
 
-// discard is a logger that writes to the test's output.
-func discard(t *testing.T) *slog.Logger {
+// discard is a logger of warnings and errors to the test's output.
+func discard(t testing.TB) *slog.Logger {
 	return slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelWarn}))
 }
 

@@ -31,7 +31,7 @@ func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int6
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cmds, err := s.eval(ctx, script{hit, []string{s.rateKey(key)}, []any{ttlMillis(window)}})
+	cmds, err := s.eval(ctx, nil, script{hit, []string{s.rateKey(key)}, []any{ttlMillis(window)}})
 	if err != nil {
 		return 0, 0, s.fail(ctx, "rate limit", err)
 	}

@@ -221,28 +221,29 @@ type script struct {
 	args []any
 }
 
-// eval runs scripts in one pipelined round trip with EVALSHA. When Redis has
-// lost its script cache (a restart or failover) it runs them again with EVAL,
-// which loads them. Every script here may be run twice without harm.
-func (s *Store) eval(ctx context.Context, calls ...script) ([]*redis.Cmd, error) {
+// eval runs plain commands (plain may be nil) and scripts in one pipelined
+// round trip, the scripts with EVALSHA. When Redis has lost its script cache
+// (a restart or failover) it runs them all again with EVAL, which loads the
+// scripts. Everything sent here may run twice without harm.
+func (s *Store) eval(ctx context.Context, plain func(redis.Pipeliner), calls ...script) ([]*redis.Cmd, error) {
 	run := func(sha bool) ([]*redis.Cmd, error) {
 		cmds := make([]*redis.Cmd, len(calls))
-		if len(calls) == 1 {
-			c := calls[0]
+		do := func(c script, r redis.Scripter) *redis.Cmd {
 			if sha {
-				cmds[0] = c.s.EvalSha(ctx, s.rdb, c.keys, c.args...)
-			} else {
-				cmds[0] = c.s.Eval(ctx, s.rdb, c.keys, c.args...)
+				return c.s.EvalSha(ctx, r, c.keys, c.args...)
 			}
+			return c.s.Eval(ctx, r, c.keys, c.args...)
+		}
+		if plain == nil && len(calls) == 1 {
+			cmds[0] = do(calls[0], s.rdb)
 			return cmds, cmds[0].Err()
 		}
 		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if plain != nil {
+				plain(p)
+			}
 			for i, c := range calls {
-				if sha {
-					cmds[i] = c.s.EvalSha(ctx, p, c.keys, c.args...)
-				} else {
-					cmds[i] = c.s.Eval(ctx, p, c.keys, c.args...)
-				}
+				cmds[i] = do(c, p)
 			}
 			return nil
 		})

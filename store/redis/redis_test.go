@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -38,14 +39,25 @@ func rawClient(t testing.TB, url string) *redis.Client {
 // newStore opens a store on the test Redis under a prefix of its own. When
 // the test ends it fails if any key the store wrote has no TTL, then deletes
 // them all.
+//
+// Its timeouts are relaxed: these tests check behaviour, on machines that may
+// be busy (-race, packages tested in parallel), where the production
+// timeouts of 300 ms could fail a call. The fault tests keep the production
+// timeouts.
 func newStore(t testing.TB, mutate ...func(*redisstore.Config)) (*redisstore.Store, string) {
 	t.Helper()
 	url := redisURL(t)
+	sep := "?"
+	if strings.Contains(url, "?") {
+		sep = "&"
+	}
 	cfg := redisstore.Config{
-		URL:         url,
+		URL:         url + sep + "read_timeout=2s&write_timeout=2s&pool_timeout=2s",
 		SealKey:     testKey,
 		IdleTimeout: storetest.SessionIdleTimeout,
 		Prefix:      "yihao-test-" + rand.Text()[:12] + ":",
+		CallTimeout: 5 * time.Second,
+		Logger:      discard(t),
 	}
 	for _, m := range mutate {
 		m(&cfg)
@@ -78,6 +90,7 @@ func newStore(t testing.TB, mutate ...func(*redisstore.Config)) (*redisstore.Sto
 }
 
 func TestSessionStore(t *testing.T) {
+	t.Parallel()
 	redisURL(t)
 	storetest.RunSessionStore(t, func(t *testing.T) identity.SessionStore {
 		s, _ := newStore(t)
@@ -86,6 +99,7 @@ func TestSessionStore(t *testing.T) {
 }
 
 func TestStateStore(t *testing.T) {
+	t.Parallel()
 	redisURL(t)
 	storetest.RunStateStore(t, func(t *testing.T) oauth.StateStore {
 		s, _ := newStore(t)
@@ -94,6 +108,7 @@ func TestStateStore(t *testing.T) {
 }
 
 func TestRateLimiter(t *testing.T) {
+	t.Parallel()
 	redisURL(t)
 	storetest.RunRateLimiter(t, func(t *testing.T) identity.RateLimiter {
 		s, _ := newStore(t)

@@ -3,18 +3,22 @@ package redisstore_test
 import (
 	"bytes"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
-	"time"
+
+	"github.com/redis/go-redis/v9"
 
 	"github.com/yihao-gov/yihao/identity"
 	redisstore "github.com/yihao-gov/yihao/store/redis"
 	"github.com/yihao-gov/yihao/store/redis/sealed"
+	"github.com/yihao-gov/yihao/store/storetest"
 )
 
 // What Redis holds reveals neither the citizen's account id nor the session
 // id (the cookie), and a session altered in Redis is never accepted.
 func TestSessionsAreSealedInRedis(t *testing.T) {
+	t.Parallel()
 	s, prefix := newStore(t, func(c *redisstore.Config) { c.Logger = discard(t) })
 	raw := rawClient(t, redisURL(t))
 	ctx := t.Context()
@@ -22,11 +26,11 @@ func TestSessionsAreSealedInRedis(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sess := typicalSession()
+	sess := storetest.TypicalSession()
 	if err := s.CreateSession(ctx, sess); err != nil {
 		t.Fatalf("CreateSession: %v", err)
 	}
-	other := typicalSession()
+	other := storetest.TypicalSession()
 	other.ID = "another-session-id-0000000000000000000000000"
 	if err := s.CreateSession(ctx, other); err != nil {
 		t.Fatalf("CreateSession: %v", err)
@@ -39,10 +43,8 @@ func TestSessionsAreSealedInRedis(t *testing.T) {
 		k := it.Val()
 		dump.WriteString(k + "\n")
 		switch typ := raw.Type(ctx, k).Val(); typ {
-		case "hash":
-			for f, v := range raw.HGetAll(ctx, k).Val() {
-				dump.WriteString(f + "=" + v + "\n")
-			}
+		case "string":
+			dump.WriteString(raw.Get(ctx, k).Val() + "\n")
 		case "set":
 			dump.WriteString(strings.Join(raw.SMembers(ctx, k).Val(), "\n"))
 		default:
@@ -59,19 +61,24 @@ func TestSessionsAreSealedInRedis(t *testing.T) {
 	otherKey := prefix + codec.SessionName(other.ID)
 	tampers := []struct {
 		name  string
-		apply func(box []byte)
+		apply func(value []byte)
 		load  string // the session id to load afterwards
 	}{
-		{"a flipped bit in the sealed value", func(box []byte) {
-			box[len(box)/2] ^= 1
-			raw.HSet(ctx, key, "d", box)
+		{"a flipped bit in the sealed value", func(v []byte) {
+			v[len(v)-20] ^= 1
+			raw.Set(ctx, key, v, redis.KeepTTL)
 		}, sess.ID},
-		{"a later absolute end", func([]byte) {
-			raw.HIncrBy(ctx, key, "x", 3600)
+		{"a later absolute end", func(v []byte) {
+			x, rest, _ := bytes.Cut(v, []byte("\n"))
+			later := strconv.AppendInt(nil, mustInt(t, string(x))+3600, 10)
+			raw.Set(ctx, key, append(append(later, '\n'), rest...), redis.KeepTTL)
 		}, sess.ID},
-		{"another session's sealed value", func(box []byte) {
-			raw.HSet(ctx, otherKey, "d", box)
+		{"another session's value", func(v []byte) {
+			raw.Set(ctx, otherKey, v, redis.KeepTTL)
 		}, other.ID},
+		{"a value of another shape", func([]byte) {
+			raw.Set(ctx, key, "garbage", redis.KeepTTL)
+		}, sess.ID},
 	}
 	for _, tc := range tampers {
 		for _, x := range []*identity.Session{sess, other} {
@@ -79,11 +86,11 @@ func TestSessionsAreSealedInRedis(t *testing.T) {
 				t.Fatalf("CreateSession: %v", err)
 			}
 		}
-		box, err := raw.HGet(ctx, key, "d").Bytes()
+		v, err := raw.Get(ctx, key).Bytes()
 		if err != nil {
-			t.Fatalf("read the sealed value: %v", err)
+			t.Fatalf("read the session value: %v", err)
 		}
-		tc.apply(box)
+		tc.apply(v)
 		got, err := s.Session(ctx, tc.load)
 		if !errors.Is(err, identity.ErrNotFound) {
 			t.Errorf("%s: Session = %+v, %v; want ErrNotFound", tc.name, got, err)
@@ -91,20 +98,11 @@ func TestSessionsAreSealedInRedis(t *testing.T) {
 	}
 }
 
-// typicalSession is a session as a citizen's browser login makes it.
-func typicalSession() *identity.Session {
-	now := time.Now()
-	return &identity.Session{
-		ID:        "q3Hn0o1vZr8Xkq2QmRkT3b8w9zH0a5C7d1E4f6G8h0J", // 256 bits, base64url
-		CitizenID: "01J9Z3K7W8X2Y4V6T0R5Q1P3N9",                  // a ULID
-		AuthTime:  now,
-		ACR:       "urn:yihao:acr:2",
-		AMR:       []string{"pwd", "sms"},
-		Channel:   "web",
-		Clients:   []string{"gov-portal", "tax-bureau", "social-security"},
-		CreatedAt: now,
-		LastSeen:  now,
-		ExpiresAt: now.Add(12 * time.Hour),
-		UserAgent: "Chrome 131 on Windows 10",
+func mustInt(t *testing.T, s string) int64 {
+	t.Helper()
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		t.Fatalf("%q is not a number", s)
 	}
+	return n
 }

@@ -15,63 +15,53 @@ import (
 	"github.com/yihao-gov/yihao/store/redis/sealed"
 )
 
-// A session is one hash, <prefix>sess:{<digest of the id>}, whose TTL is the
-// idle timeout capped at the absolute end:
+// A session is one string, <prefix>sess:{<digest of the id>}, whose TTL is the
+// idle timeout capped at the absolute end. Its value is a few lines, then the
+// sealed session:
 //
-//	d      the sealed session (see package sealed)
-//	x      absolute end, unix seconds (bound into the seal)
-//	l      last seen, unix seconds
-//	c:<id> one field per client that joined
+//	<absolute end, unix s>\n<last seen, unix s>\n<client id>\n…\n\n<sealed>
+//
+// One string keeps a session near 400 bytes in Redis; a hash holding the
+// sealed value would exceed hash-max-listpack-value and cost twice that.
+// Client ids cannot hold a newline (RFC 6749 A.1 allows printable ASCII only).
 //
 // The set <prefix>cit:<digest of the citizen id> lists the digests of a
 // citizen's sessions; its TTL reaches the latest absolute end among them, and
 // CitizenSessions drops the ids whose session is gone.
-const (
-	fieldSealed   = "d"
-	fieldExpires  = "x"
-	fieldLastSeen = "l"
-	clientPrefix  = "c:"
-)
 
 var (
-	// createSession replaces the session hash and sets its TTL.
-	// KEYS[1] session; ARGV ttl ms, sealed, expires, last seen, clients...
-	createSession = redis.NewScript(`
-redis.call('DEL', KEYS[1])
-redis.call('HSET', KEYS[1], 'd', ARGV[2], 'x', ARGV[3], 'l', ARGV[4])
-for i = 5, #ARGV do redis.call('HSET', KEYS[1], ARGV[i], '') end
-redis.call('PEXPIRE', KEYS[1], ARGV[1])
-return 1`)
-
 	// touchSession slides the idle TTL, capped at the absolute end, records
-	// the visit and returns the whole hash; nil when there is no session.
+	// the visit and returns the value; nil when there is no session.
 	// KEYS[1] session; ARGV now ms, now s, idle ms.
 	touchSession = redis.NewScript(`
-local x = redis.call('HGET', KEYS[1], 'x')
-if not x then return false end
+local v = redis.call('GET', KEYS[1])
+if not v then return false end
+local x = string.match(v, '^(%d+)\n')
+if not x then return v end
 local ttl = tonumber(x) * 1000 - tonumber(ARGV[1])
 if ttl > tonumber(ARGV[3]) then ttl = tonumber(ARGV[3]) end
 if ttl <= 0 then
   redis.call('DEL', KEYS[1])
   return false
 end
-redis.call('HSET', KEYS[1], 'l', ARGV[2])
-redis.call('PEXPIRE', KEYS[1], ttl)
-return redis.call('HGETALL', KEYS[1])`)
-
-	// addClient adds a client field to a live session; 0 when there is none.
-	// KEYS[1] session; ARGV[1] field.
-	addClient = redis.NewScript(`
-if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
-redis.call('HSET', KEYS[1], ARGV[1], '')
-return 1`)
-
-	// takeHash deletes a hash and returns what it held; nil when none.
-	takeHash = redis.NewScript(`
-local v = redis.call('HGETALL', KEYS[1])
-if #v == 0 then return false end
-redis.call('DEL', KEYS[1])
+local rest = string.find(v, '\n', #x + 2, true)
+if not rest then return v end
+v = x .. '\n' .. ARGV[2] .. string.sub(v, rest)
+redis.call('SET', KEYS[1], v, 'PX', ttl)
 return v`)
+
+	// addClient adds a client line to a live session unless it is there;
+	// 0 when there is no session. KEYS[1] session; ARGV[1] client id.
+	addClient = redis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local e = string.find(v, '\n\n', 1, true)
+local l = string.find(v, '\n', 1, true)
+if not e or not l then return 0 end
+local clients = string.sub(v, l, e)
+if string.find(string.sub(clients, 2), '\n' .. ARGV[1] .. '\n', 1, true) then return 1 end
+redis.call('SET', KEYS[1], string.sub(v, 1, e) .. ARGV[1] .. '\n' .. string.sub(v, e + 1), 'KEEPTTL')
+return 1`)
 
 	// indexAdd adds a member to a set and extends the set's TTL to at least
 	// ARGV[2] ms. KEYS[1] set; ARGV member, ttl ms.
@@ -82,6 +72,50 @@ if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[2]) then
 end
 return 1`)
 )
+
+// record is the value of a session key.
+func record(expires, lastSeen int64, clients []string, box []byte) []byte {
+	b := make([]byte, 0, 24+len(box)+16*len(clients))
+	b = strconv.AppendInt(b, expires, 10)
+	b = append(b, '\n')
+	b = strconv.AppendInt(b, lastSeen, 10)
+	b = append(b, '\n')
+	for _, c := range clients {
+		b = append(append(b, c...), '\n')
+	}
+	b = append(b, '\n')
+	return append(b, box...)
+}
+
+// parseRecord reverses record; ok is false for a value it did not write.
+func parseRecord(v string) (expires, lastSeen int64, clients []string, box []byte, ok bool) {
+	head, rest, ok := strings.Cut(v, "\n\n")
+	if !ok {
+		return 0, 0, nil, nil, false
+	}
+	lines := strings.Split(head, "\n")
+	if len(lines) < 2 {
+		return 0, 0, nil, nil, false
+	}
+	expires, err1 := strconv.ParseInt(lines[0], 10, 64)
+	lastSeen, err2 := strconv.ParseInt(lines[1], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, 0, nil, nil, false
+	}
+	if len(lines) > 2 {
+		clients = lines[2:]
+		slices.Sort(clients)
+		clients = slices.Compact(clients)
+	}
+	return expires, lastSeen, clients, []byte(rest), true
+}
+
+func validClient(id string) error {
+	if id == "" || strings.ContainsAny(id, "\n\r") {
+		return fmt.Errorf("store: session client id %q is empty or holds a line break", id)
+	}
+	return nil
+}
 
 func (s *Store) sessionKey(digest string) string { return s.prefix + sealed.SessionNameOf(digest) }
 
@@ -108,15 +142,16 @@ func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error
 	if err != nil {
 		return fmt.Errorf("store: create session: seal: %w", err)
 	}
-	args := make([]any, 0, 4+len(sess.Clients))
-	args = append(args, ttl.Milliseconds(), box, expires, sealed.Unix(sess.LastSeen))
 	for _, c := range sess.Clients {
-		args = append(args, clientPrefix+c)
+		if err := validClient(c); err != nil {
+			return err
+		}
 	}
+	value := record(expires, sealed.Unix(sess.LastSeen), sess.Clients, box)
 	ctx, cancel := s.call(ctx)
 	defer cancel()
 	_, err = s.eval(ctx,
-		script{createSession, []string{s.prefix + name}, args},
+		func(p redis.Pipeliner) { p.Set(ctx, s.prefix+name, value, ttl) },
 		script{indexAdd, []string{s.prefix + s.codec.CitizenName(sess.CitizenID)}, []any{digest, left.Milliseconds()}},
 	)
 	return s.fail(ctx, "create session", err)
@@ -129,21 +164,25 @@ func (s *Store) Session(ctx context.Context, id string) (*identity.Session, erro
 	now := s.now()
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cmds, err := s.eval(ctx, script{touchSession, []string{s.sessionKey(digest)},
+	cmds, err := s.eval(ctx, nil, script{touchSession, []string{s.sessionKey(digest)},
 		[]any{now.UnixMilli(), now.Unix(), s.idle.Milliseconds()}})
 	if err != nil {
 		return nil, s.fail(ctx, "load session", err)
 	}
-	return s.decode(digest, cmds[0].Val())
+	v, _ := cmds[0].Val().(string)
+	return s.decode(digest, v)
 }
 
 // AddSessionClient records that clientID joined the session. Adding the same
 // client again changes nothing; concurrent adds are each kept.
 func (s *Store) AddSessionClient(ctx context.Context, id, clientID string) error {
+	if err := validClient(clientID); err != nil {
+		return err
+	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cmds, err := s.eval(ctx, script{addClient, []string{s.sessionKey(s.codec.SessionDigest(id))},
-		[]any{clientPrefix + clientID}})
+	cmds, err := s.eval(ctx, nil, script{addClient, []string{s.sessionKey(s.codec.SessionDigest(id))},
+		[]any{clientID}})
 	if err != nil {
 		return s.fail(ctx, "add session client", err)
 	}
@@ -160,11 +199,11 @@ func (s *Store) DeleteSession(ctx context.Context, id string) (*identity.Session
 	digest := s.codec.SessionDigest(id)
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cmds, err := s.eval(ctx, script{takeHash, []string{s.sessionKey(digest)}, nil})
+	v, err := s.rdb.GetDel(ctx, s.sessionKey(digest)).Result()
 	if err != nil {
 		return nil, s.fail(ctx, "delete session", err)
 	}
-	sess, err := s.decode(digest, cmds[0].Val())
+	sess, err := s.decode(digest, v)
 	if err != nil {
 		return nil, err
 	}
@@ -185,19 +224,19 @@ func (s *Store) CitizenSessions(ctx context.Context, citizenID string) ([]*ident
 	if len(digests) == 0 {
 		return []*identity.Session{}, nil
 	}
-	cmds := make([]*redis.MapStringStringCmd, len(digests))
+	cmds := make([]*redis.StringCmd, len(digests))
 	if _, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, d := range digests {
-			cmds[i] = p.HGetAll(ctx, s.sessionKey(d))
+			cmds[i] = p.Get(ctx, s.sessionKey(d))
 		}
 		return nil
-	}); err != nil {
+	}); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, s.fail(ctx, "citizen sessions", err)
 	}
 	out := make([]*identity.Session, 0, len(digests))
 	var gone []any
 	for i, d := range digests {
-		sess, err := s.decodeMap(d, cmds[i].Val())
+		sess, err := s.decode(d, cmds[i].Val())
 		if err != nil || sess.CitizenID != citizenID {
 			gone = append(gone, d)
 			continue
@@ -222,42 +261,22 @@ func cmpSession(a, b *identity.Session) int {
 	return strings.Compare(a.ID, b.ID)
 }
 
-// decode reads a script's HGETALL reply: a flat list of fields and values.
-func (s *Store) decode(digest string, reply any) (*identity.Session, error) {
-	list, _ := reply.([]any)
-	m := make(map[string]string, len(list)/2)
-	for i := 0; i+1 < len(list); i += 2 {
-		k, _ := list[i].(string)
-		v, _ := list[i+1].(string)
-		m[k] = v
-	}
-	return s.decodeMap(digest, m)
-}
-
-// decodeMap opens a session hash. A hash that does not open (tampered,
+// decode opens a session value. A value that does not open (tampered,
 // moved, or sealed under another key) is treated as no session, and logged.
-func (s *Store) decodeMap(digest string, m map[string]string) (*identity.Session, error) {
-	box, ok := m[fieldSealed]
-	if !ok {
+func (s *Store) decode(digest string, v string) (*identity.Session, error) {
+	if v == "" {
 		return nil, fmt.Errorf("store: session: %w", identity.ErrNotFound)
 	}
-	expires, err := strconv.ParseInt(m[fieldExpires], 10, 64)
-	if err != nil {
+	expires, lastSeen, clients, box, ok := parseRecord(v)
+	if !ok {
 		expires = -1 // fails to open below
 	}
-	sess, err := s.codec.Open(sealed.SessionNameOf(digest), expires, []byte(box))
+	sess, err := s.codec.Open(sealed.SessionNameOf(digest), expires, box)
 	if err != nil {
 		s.log.Warn("redis store: session does not open; treating it as absent", "session", digest, "err", err)
 		return nil, fmt.Errorf("store: session: %w: %w", identity.ErrNotFound, err)
 	}
-	if l, err := strconv.ParseInt(m[fieldLastSeen], 10, 64); err == nil {
-		sess.LastSeen = sealed.Time(l)
-	}
-	for k := range m {
-		if c, ok := strings.CutPrefix(k, clientPrefix); ok {
-			sess.Clients = append(sess.Clients, c)
-		}
-	}
-	slices.Sort(sess.Clients)
+	sess.LastSeen = sealed.Time(lastSeen)
+	sess.Clients = clients
 	return sess, nil
 }

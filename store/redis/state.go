@@ -66,7 +66,7 @@ func (s *Store) PutState(ctx context.Context, kind oauth.StateKind, key string, 
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	_, err := s.eval(ctx, calls...)
+	_, err := s.eval(ctx, nil, calls...)
 	return s.fail(ctx, "put state", err)
 }
 
@@ -90,7 +90,7 @@ func (s *Store) State(ctx context.Context, kind oauth.StateKind, key string) ([]
 func (s *Store) UseState(ctx context.Context, kind oauth.StateKind, key string) error {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cmds, err := s.eval(ctx, script{useState, []string{s.stateKey(kind, key)}, nil})
+	cmds, err := s.eval(ctx, nil, script{useState, []string{s.stateKey(kind, key)}, nil})
 	if err != nil {
 		return s.fail(ctx, "use state", err)
 	}
@@ -119,7 +119,7 @@ func (s *Store) DeleteState(ctx context.Context, kind oauth.StateKind, key strin
 func (s *Store) DeleteGrantState(ctx context.Context, kind oauth.StateKind, grant string) ([]string, error) {
 	ctx, cancel := s.call(ctx)
 	defer cancel()
-	cmds, err := s.eval(ctx, script{popSet, []string{s.grantKey(kind, grant)}, nil})
+	cmds, err := s.eval(ctx, nil, script{popSet, []string{s.grantKey(kind, grant)}, nil})
 	if err != nil {
 		return nil, s.fail(ctx, "delete grant state", err)
 	}

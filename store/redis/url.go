@@ -29,6 +29,7 @@ import (
 // refused so that a typo does not go unnoticed. The userinfo authenticates to
 // the data nodes; sentinels take sentinel_username/sentinel_password.
 func parseURL(raw string) (*redis.UniversalOptions, error) {
+	raw, hosts := splitHosts(raw)
 	u, err := url.Parse(raw)
 	if err != nil {
 		// url.Parse quotes the whole URL, password included: say less.
@@ -63,7 +64,10 @@ func parseURL(raw string) (*redis.UniversalOptions, error) {
 
 	path := strings.Trim(u.Path, "/")
 	if u.Scheme != "unix" {
-		for h := range strings.SplitSeq(u.Host, ",") {
+		if hosts == "" {
+			hosts = u.Host
+		}
+		for h := range strings.SplitSeq(hosts, ",") {
 			addr, err := hostPort(h, sentinel)
 			if err != nil {
 				return nil, err
@@ -142,6 +146,25 @@ func parseURL(raw string) (*redis.UniversalOptions, error) {
 		o.TLSConfig = &tls.Config{MinVersion: tls.VersionTLS12}
 	}
 	return o, nil
+}
+
+// splitHosts takes a comma-separated host list out of a URL, which url.Parse
+// would refuse, and puts one placeholder host in its place.
+func splitHosts(raw string) (string, string) {
+	scheme, rest, ok := strings.Cut(raw, "://")
+	if !ok {
+		return raw, ""
+	}
+	end := strings.IndexAny(rest, "/?#")
+	if end < 0 {
+		end = len(rest)
+	}
+	at := strings.LastIndex(rest[:end], "@") + 1
+	hosts := rest[at:end]
+	if !strings.Contains(hosts, ",") {
+		return raw, ""
+	}
+	return scheme + "://" + rest[:at] + "hosts" + rest[end:], hosts
 }
 
 // hostPort checks one address and adds the default port (26379 for a

@@ -29,6 +29,8 @@ func TestParseURL(t *testing.T) {
 		{url: "unix:///run/redis.sock?db=5", mode: "standalone", addrs: []string{"/run/redis.sock"}, db: 5},
 		{url: "unix://:pw@/run/redis.sock", mode: "standalone", addrs: []string{"/run/redis.sock"}, password: "pw"},
 		{url: "redis://a:7000,b:7001,c", mode: "cluster", addrs: []string{"a:7000", "b:7001", "c:6379"}},
+		{url: "redis://u:p@[::1]:7000,[::2]:7001/", mode: "cluster", addrs: []string{"[::1]:7000", "[::2]:7001"},
+			user: "u", password: "p"},
 		{url: "redis://a:7000?addr=b:7001&addr=c:7002", mode: "cluster", addrs: []string{"a:7000", "b:7001", "c:7002"}},
 		{url: "redis-cluster://cfg.example:6379", mode: "cluster", addrs: []string{"cfg.example:6379"}},
 		{url: "rediss-cluster://cfg.example", mode: "cluster", addrs: []string{"cfg.example:6379"}, tls: true},
