@@ -31,6 +31,11 @@ func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error
 	if sess.ExpiresAt.IsZero() {
 		return errors.New("store: create session: ExpiresAt is required")
 	}
+	for _, c := range sess.Clients {
+		if err := sealed.CheckClientID(c); err != nil {
+			return fmt.Errorf("store: create session: %w", err)
+		}
+	}
 	expires := sess.ExpiresAt.Unix()
 	digest := s.codec.SessionDigest(sess.ID)
 	name := sealed.SessionNameOf(digest)
@@ -86,6 +91,9 @@ func (s *Store) Session(ctx context.Context, id string) (*identity.Session, erro
 
 // AddSessionClient records that clientID joined a live session.
 func (s *Store) AddSessionClient(ctx context.Context, id, clientID string) error {
+	if err := sealed.CheckClientID(clientID); err != nil {
+		return fmt.Errorf("store: add session client: %w", err)
+	}
 	name := s.codec.SessionName(id)
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -229,3 +229,27 @@ func (p *proxy) resume() {
 	p.mu.Unlock()
 	p.dropAll() // the connections held while paused
 }
+
+// Redis forgets its scripts on a restart or failover (and on SCRIPT FLUSH);
+// the store loads them again instead of failing.
+func TestScriptCacheLoss(t *testing.T) {
+	s, _ := newStore(t)
+	raw := rawClient(t, redisURL(t))
+	ctx := t.Context()
+	sess := &identity.Session{ID: "sid-flush", CitizenID: "c", ExpiresAt: time.Now().Add(time.Hour)}
+	if err := s.CreateSession(ctx, sess); err != nil {
+		t.Fatalf("CreateSession: %v", err)
+	}
+	if err := raw.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT FLUSH: %v", err)
+	}
+	if _, err := s.Session(ctx, sess.ID); err != nil {
+		t.Fatalf("Session after SCRIPT FLUSH: %v", err)
+	}
+	if err := raw.ScriptFlush(ctx).Err(); err != nil {
+		t.Fatalf("SCRIPT FLUSH: %v", err)
+	}
+	if err := s.CreateSession(ctx, sess); err != nil { // a pipeline of SET and a script
+		t.Fatalf("CreateSession after SCRIPT FLUSH: %v", err)
+	}
+}

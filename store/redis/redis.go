@@ -15,6 +15,9 @@
 // identity.ErrNotFound, network, timeout and pool errors (and Redis replies
 // such as LOADING or READONLY during a failover) become
 // identity.ErrUnavailable, with the driver's message as text only.
+//
+// It needs Redis 6.2 or later (GETDEL, SET KEEPTTL) or a compatible server
+// with Lua scripting.
 package redisstore
 
 import (

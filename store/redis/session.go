@@ -110,13 +110,6 @@ func parseRecord(v string) (expires, lastSeen int64, clients []string, box []byt
 	return expires, lastSeen, clients, []byte(rest), true
 }
 
-func validClient(id string) error {
-	if id == "" || strings.ContainsAny(id, "\n\r") {
-		return fmt.Errorf("store: session client id %q is empty or holds a line break", id)
-	}
-	return nil
-}
-
 func (s *Store) sessionKey(digest string) string { return s.prefix + sealed.SessionNameOf(digest) }
 
 // CreateSession stores sess with a TTL of the idle timeout, capped at
@@ -143,8 +136,8 @@ func (s *Store) CreateSession(ctx context.Context, sess *identity.Session) error
 		return fmt.Errorf("store: create session: seal: %w", err)
 	}
 	for _, c := range sess.Clients {
-		if err := validClient(c); err != nil {
-			return err
+		if err := sealed.CheckClientID(c); err != nil {
+			return fmt.Errorf("store: create session: %w", err)
 		}
 	}
 	value := record(expires, sealed.Unix(sess.LastSeen), sess.Clients, box)
@@ -176,8 +169,8 @@ func (s *Store) Session(ctx context.Context, id string) (*identity.Session, erro
 // AddSessionClient records that clientID joined the session. Adding the same
 // client again changes nothing; concurrent adds are each kept.
 func (s *Store) AddSessionClient(ctx context.Context, id, clientID string) error {
-	if err := validClient(clientID); err != nil {
-		return err
+	if err := sealed.CheckClientID(clientID); err != nil {
+		return fmt.Errorf("store: add session client: %w", err)
 	}
 	ctx, cancel := s.call(ctx)
 	defer cancel()
@@ -232,6 +225,11 @@ func (s *Store) CitizenSessions(ctx context.Context, citizenID string) ([]*ident
 		return nil
 	}); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, s.fail(ctx, "citizen sessions", err)
+	}
+	for _, c := range cmds { // redis.Nil (an ended session) may hide another error
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return nil, s.fail(ctx, "citizen sessions", err)
+		}
 	}
 	out := make([]*identity.Session, 0, len(digests))
 	var gone []any

@@ -219,7 +219,7 @@ func RunSessionStore(t *testing.T, newStore func(t *testing.T) identity.SessionS
 		wantErr(t, "Session", err, identity.ErrNotFound)
 	})
 
-	t.Run("adding a client twice records it once", func(t *testing.T) {
+	t.Run("adding a client twice records it once, and odd ids are refused", func(t *testing.T) {
 		t.Parallel()
 		st, ctx := newStore(t), t.Context()
 		s := newSession(t, randomID(t), time.Hour)
@@ -230,6 +230,11 @@ func RunSessionStore(t *testing.T, newStore func(t *testing.T) identity.SessionS
 		for range 2 {
 			if err := st.AddSessionClient(ctx, s.ID, "portal"); err != nil {
 				t.Fatalf("AddSessionClient: %v", err)
+			}
+		}
+		for _, bad := range []string{"", "two\nlines"} { // RFC 6749 client ids are printable ASCII
+			if err := st.AddSessionClient(ctx, s.ID, bad); err == nil {
+				t.Errorf("AddSessionClient(%q) succeeded, want an error", bad)
 			}
 		}
 		got, err := st.Session(ctx, s.ID)

@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"hash"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -101,6 +102,16 @@ func SessionNameOf(digest string) string { return "sess:{" + digest + "}" }
 
 // CitizenName is the logical key of the index of a citizen's sessions.
 func (c *Codec) CitizenName(citizenID string) string { return "cit:" + c.digest("cit", citizenID) }
+
+// CheckClientID refuses a client id that is empty or holds a line break.
+// RFC 6749 (appendix A.1) allows printable ASCII only; store/redis keeps one
+// client id a line, and store/embedded refuses the same ids to behave alike.
+func CheckClientID(id string) error {
+	if id == "" || strings.ContainsAny(id, "\r\n") {
+		return fmt.Errorf("client id %q is empty or holds a line break", id)
+	}
+	return nil
+}
 
 // payload is the sealed JSON: short names and unix seconds keep a session
 // small in Redis.
