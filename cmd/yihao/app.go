@@ -173,7 +173,8 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		return nil, err
 	}
 	hasher := a.hasher()
-	auth := &identity.Authenticator{Citizens: a.sql, Hasher: hasher, Limiter: a.eph, LimitKeySecret: a.sec.limitKey}
+	auth := &identity.Authenticator{Citizens: a.sql, Hasher: hasher, Limiter: a.eph, LimitKeySecret: a.sec.limitKey,
+		IPLimit: identity.Limit{Max: a.cfg.LoginIPLimit, Window: 15 * time.Minute}}
 	reg := &identity.Registrar{Citizens: a.sql, Hasher: hasher}
 	lh, err := login.New(login.Config{
 		UI: ui, Sessions: sessions, Flows: provider, Citizens: a.sql,

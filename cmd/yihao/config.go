@@ -38,11 +38,12 @@ type Config struct {
 	AccessTokenAlg  string        `json:"access_token_alg"` // YIHAO_ACCESS_TOKEN_ALG
 	ArgonMemoryKiB  uint          `json:"argon_memory_kib"` // YIHAO_ARGON_MEMORY_KIB
 	ArgonTime       uint          `json:"argon_time"`
-	LogFormat       string        `json:"log_format"` // YIHAO_LOG_FORMAT: json|text
-	LogLevel        string        `json:"log_level"`  // YIHAO_LOG_LEVEL: debug|info|warn|error
-	Migrate         bool          `json:"migrate"`    // YIHAO_MIGRATE: run migrations at serve start
-	Dev             bool          `json:"dev"`        // YIHAO_DEV
-	Demo            bool          `json:"demo"`       // YIHAO_DEMO
+	LoginIPLimit    int64         `json:"login_ip_limit"` // YIHAO_LOGIN_IP_LIMIT: login attempts per IP per 15 minutes (service halls share one address)
+	LogFormat       string        `json:"log_format"`     // YIHAO_LOG_FORMAT: json|text
+	LogLevel        string        `json:"log_level"`      // YIHAO_LOG_LEVEL: debug|info|warn|error
+	Migrate         bool          `json:"migrate"`        // YIHAO_MIGRATE: run migrations at serve start
+	Dev             bool          `json:"dev"`            // YIHAO_DEV
+	Demo            bool          `json:"demo"`           // YIHAO_DEMO
 }
 
 func defaultConfig() Config {
@@ -57,6 +58,7 @@ func defaultConfig() Config {
 		AccessTokenAlg:  "ES256",
 		ArgonMemoryKiB:  19456,
 		ArgonTime:       2,
+		LoginIPLimit:    1000,
 		LogFormat:       "json",
 		LogLevel:        "info",
 	}
@@ -78,6 +80,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, configFile *string) {
 	fs.StringVar(&c.AccessTokenAlg, "access-token-alg", c.AccessTokenAlg, "ES256 or RS256 (YIHAO_ACCESS_TOKEN_ALG)")
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (YIHAO_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (YIHAO_LOG_LEVEL)")
+	fs.Int64Var(&c.LoginIPLimit, "login-ip-limit", c.LoginIPLimit, "login attempts allowed per client IP per 15 minutes (YIHAO_LOGIN_IP_LIMIT)")
 	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply database migrations at start (YIHAO_MIGRATE)")
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "development: generated keys in the data dir, http issuer on localhost, text logs (YIHAO_DEV)")
 }
@@ -130,6 +133,11 @@ func (c *Config) fromEnv() error {
 				continue
 			}
 			*p = d
+		}
+	}
+	if v, ok := os.LookupEnv("YIHAO_LOGIN_IP_LIMIT"); ok {
+		if _, err := fmt.Sscan(v, &c.LoginIPLimit); err != nil {
+			errs = append(errs, fmt.Errorf("YIHAO_LOGIN_IP_LIMIT: %q is not a number", v))
 		}
 	}
 	boolean := map[string]*bool{"YIHAO_MIGRATE": &c.Migrate, "YIHAO_DEV": &c.Dev, "YIHAO_DEMO": &c.Demo}
@@ -190,6 +198,9 @@ func (c *Config) Validate() error {
 	}
 	if !oneOf(c.LogLevel, "debug", "info", "warn", "error") {
 		bad("YIHAO_LOG_LEVEL", "must be debug, info, warn or error")
+	}
+	if c.LoginIPLimit < 1 {
+		bad("YIHAO_LOGIN_IP_LIMIT", "must be at least 1")
 	}
 	if c.ArgonMemoryKiB < 19456 || c.ArgonTime < 2 {
 		bad("YIHAO_ARGON_MEMORY_KIB", "argon2id below the OWASP minimum (m=19456 KiB, t=2)")
@@ -360,7 +371,7 @@ func settingNames() []string {
 	names := []string{"YIHAO_CONFIG", "YIHAO_LISTEN", "YIHAO_ISSUER", "YIHAO_DATABASE_URL", "YIHAO_REDIS_URL", "YIHAO_DATA_DIR",
 		"YIHAO_MASTER_KEY", "YIHAO_NUMBER_KEYS", "YIHAO_INDEX_KEY", "YIHAO_SESSION_IDLE", "YIHAO_SESSION_LIFETIME",
 		"YIHAO_ACCESS_TOKEN_TTL", "YIHAO_REFRESH_TOKEN_TTL", "YIHAO_CODE_TTL", "YIHAO_ACCESS_TOKEN_ALG",
-		"YIHAO_LOG_FORMAT", "YIHAO_LOG_LEVEL", "YIHAO_MIGRATE", "YIHAO_DEV", "YIHAO_DEMO"}
+		"YIHAO_LOG_FORMAT", "YIHAO_LOG_LEVEL", "YIHAO_LOGIN_IP_LIMIT", "YIHAO_MIGRATE", "YIHAO_DEV", "YIHAO_DEMO"}
 	sort.Strings(names)
 	return names
 }
