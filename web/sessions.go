@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/yihao-gov/yihao/identity"
@@ -174,18 +175,42 @@ func (s *Sessions) cookie(value string, maxAge int) *http.Cookie {
 		HttpOnly: true, Secure: s.Secure, SameSite: http.SameSiteLaxMode}
 }
 
-// shortUserAgent keeps enough of the User-Agent to recognise a device in the
-// account centre, and no more.
+// shortUserAgent reduces the User-Agent to a browser and operating-system
+// family ("Chrome · Windows"): enough for the citizen to recognise a device in
+// the account centre, and nothing that singles a device out (no versions, no
+// build or model strings). An unknown agent is "".
 func shortUserAgent(ua string) string {
-	const max = 120
-	r := []rune(ua)
-	if len(r) > max {
-		r = r[:max]
+	browser := firstMatch(ua, browserFamilies)
+	os := firstMatch(ua, osFamilies)
+	switch {
+	case browser != "" && os != "":
+		return browser + " · " + os
+	case browser != "":
+		return browser
 	}
-	for i, c := range r {
-		if c < 0x20 || c == 0x7f {
-			r[i] = ' '
+	return os
+}
+
+// family maps a User-Agent token to a family name; order matters (Edge and
+// Opera also say Chrome, Chrome also says Safari, Android also says Linux).
+type family struct{ token, name string }
+
+var browserFamilies = []family{
+	{"MicroMessenger/", "WeChat"}, {"AlipayClient/", "Alipay"}, {"Edg", "Edge"}, {"OPR/", "Opera"},
+	{"Firefox/", "Firefox"}, {"FxiOS/", "Firefox"}, {"CriOS/", "Chrome"}, {"Chrome/", "Chrome"},
+	{"Safari/", "Safari"},
+}
+
+var osFamilies = []family{
+	{"HarmonyOS", "HarmonyOS"}, {"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"},
+	{"Windows", "Windows"}, {"CrOS", "ChromeOS"}, {"Mac OS X", "macOS"}, {"Linux", "Linux"},
+}
+
+func firstMatch(ua string, fs []family) string {
+	for _, f := range fs {
+		if strings.Contains(ua, f.token) {
+			return f.name
 		}
 	}
-	return string(r)
+	return ""
 }
