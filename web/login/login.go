@@ -98,7 +98,7 @@ func New(cfg Config) (*Handler, error) {
 
 // Mount adds the routes:
 //
-//	GET  /login          the sign-in form (?flow=<id>)
+//	GET  /login          the sign-in form (?flow=<id>, or ?return=<local path> to sign in again)
 //	POST /login          sign in
 //	GET  /register       the registration form (?flow=<id>)
 //	POST /register       register
@@ -172,6 +172,8 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 	d := web.LoginData{RegisterURL: withFlow("/register", f)}
 	if f != nil {
 		d.FlowID, d.ClientName, d.Username = f.ID, f.ClientName, f.LoginHint
+	} else {
+		d.Return = SafeReturn(r.URL.Query().Get("return"))
 	}
 	if h.cfg.Registrar == nil {
 		d.RegisterURL = ""
@@ -205,6 +207,8 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		d := web.LoginData{Username: username, Error: ue.Message, RegisterURL: withFlow("/register", f)}
 		if f != nil {
 			d.FlowID, d.ClientName = f.ID, f.ClientName
+		} else {
+			d.Return = SafeReturn(r.PostFormValue("return"))
 		}
 		if h.cfg.Registrar == nil {
 			d.RegisterURL = ""
@@ -216,6 +220,9 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	next := "/"
+	if ret := SafeReturn(r.PostFormValue("return")); ret != "" {
+		next = ret
+	}
 	if f != nil {
 		if next, err = h.cfg.Flows.LoginDone(ctx, f.ID, s); err != nil {
 			return fmt.Errorf("login: finish login step: %w", web.FlowError(err))
@@ -223,6 +230,27 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	}
 	http.Redirect(w, r, next, http.StatusSeeOther)
 	return nil
+}
+
+// SafeReturn accepts a place to go back to after signing in (?return=, used
+// by the account centre to ask for a fresh login) only when it is a path on
+// this site: it starts with a single '/', has no scheme, host, backslash or
+// control character, and is at most 512 bytes. Anything else is "" (go home).
+func SafeReturn(raw string) string {
+	if len(raw) > 512 || !strings.HasPrefix(raw, "/") || strings.HasPrefix(raw, "//") ||
+		strings.ContainsAny(raw, "\\") {
+		return ""
+	}
+	for _, c := range raw {
+		if c < 0x20 || c == 0x7f {
+			return ""
+		}
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") || strings.HasPrefix(u.Path, "//") {
+		return ""
+	}
+	return u.RequestURI()
 }
 
 func flowLocales(f *oauth.Flow) []string {
