@@ -93,7 +93,9 @@ func (p *Provider) protocolErr(ctx context.Context, err error) error {
 	case errors.As(err, &rfc):
 		return err
 	}
-	p.log.ErrorContext(ctx, "authorization failed", "err", err)
+	if ctx.Err() == nil {
+		p.log.ErrorContext(ctx, "authorization failed", "err", err)
+	}
 	return fosite.ErrServerError
 }
 

@@ -58,8 +58,8 @@ func (p *Provider) accessErr(r *http.Request, err error) error {
 		return fosite.ErrTemporarilyUnavailable
 	}
 	var rfc *fosite.RFC6749Error
-	if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrServerError.ErrorField {
-		p.log.ErrorContext(r.Context(), "token request failed", "err", err)
+	if errors.As(err, &rfc) && rfc.ErrorField == fosite.ErrServerError.ErrorField && r.Context().Err() == nil {
+		p.log.ErrorContext(r.Context(), "token request failed", "cause", causeText(rfc), "debug", rfc.DebugField)
 	}
 	return err
 }
@@ -207,4 +207,15 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"introspection_endpoint_auth_methods_supported":  []string{"client_secret_basic", "client_secret_post"},
 		"revocation_endpoint_auth_methods_supported":     []string{"client_secret_basic", "client_secret_post", "none"},
 	}, "", "  ")
+}
+
+// causeText is the innermost cause of a fosite error, without its stack.
+func causeText(err error) string {
+	for {
+		next := errors.Unwrap(err)
+		if next == nil {
+			return err.Error()
+		}
+		err = next
+	}
 }

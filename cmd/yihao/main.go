@@ -21,6 +21,8 @@ Usage:
   yihao keys rotate|generate [flags]       rotate signing keys / print new secret keys
   yihao client create|list|get|delete      manage service sites (relying parties)
   yihao citizen create|get                 manage citizen accounts
+  yihao bench [--duration 5s] [--concurrency 16] [--redis-url …] [--database-url …]
+                                           load-test a server it starts, measuring its CPU
 
 Every subcommand takes the storage flags (--database-url, --redis-url,
 --data-dir, --dev, …) and the matching YIHAO_* environment variables.
@@ -56,6 +58,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdClient(ctx, rest, stdout, stderr)
 	case "citizen":
 		return cmdCitizen(ctx, rest, stdin, stdout, stderr)
+	case "bench":
+		return cmdBench(ctx, rest, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil
