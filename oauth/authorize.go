@@ -184,8 +184,10 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 		return err
 	}
 	resp.AddParameter("iss", p.cfg.Issuer) // RFC 9207
-	if err := p.deps.Sessions.AddSessionClient(ctx, sess.ID, client.ID); err != nil {
-		return err
+	if !slices.Contains(sess.Clients, client.ID) {
+		if err := p.deps.Sessions.AddSessionClient(ctx, sess.ID, client.ID); err != nil {
+			return err
+		}
 	}
 	if flow != nil {
 		_ = p.deps.State.DeleteState(ctx, KindFlow, flow.ID)
