@@ -100,7 +100,8 @@ func (p *Provider) endSession(w http.ResponseWriter, r *http.Request) {
 	// A valid hint for the browser's own session (or no session left) needs no confirmation.
 	if !confirmed && !(hintValid && (current == nil || current.ID == hintSID)) {
 		if r.Method == http.MethodPost && r.Form.Get("confirm") == "no" {
-			p.deps.Pages.LoggedOut(w, r)
+			// Cancelled: the citizen stays signed in.
+			http.Redirect(w, r, "/", http.StatusSeeOther)
 			return
 		}
 		prompt := LogoutPrompt{IDTokenHint: hint, PostLogoutRedirectURI: redirect, State: state, ClientID: clientID}
