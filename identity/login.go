@@ -49,6 +49,12 @@ type Authenticator struct {
 	// HMAC-SHA256 instead of SHA-256, so the counter keys in Redis cannot be
 	// matched against a list of numbers. Any stable secret will do.
 	LimitKeySecret []byte
+	// Audit, when set, records every success and every refused attempt
+	// on a known-shaped number (citizen id when known, the address
+	// truncated by AuditIP; never the number). A refusal by a rate limit
+	// is recorded once per window, so a flood does not become a flood of
+	// SQL writes. When recording fails the login fails with that error.
+	Audit AuditRecorder
 
 	dummyMu   sync.Mutex
 	dummyHash string
@@ -77,11 +83,11 @@ func (a *Authenticator) LoginNumber(ctx context.Context, n Number, password, cli
 		return nil, &NumberError{Type: n.Type(), Part: PartLength, Detail: DetailEmpty}
 	}
 	acctKey := a.accountKey(n)
-	if err := a.limit(ctx, "ip", ipKey(clientIP), a.IPLimit, DefaultIPLimit); err != nil {
-		return nil, err
+	if first, err := a.limit(ctx, "ip", ipKey(clientIP), a.IPLimit, DefaultIPLimit); err != nil {
+		return nil, a.refused(ctx, err, first, nil, clientIP)
 	}
-	if err := a.limit(ctx, "account", acctKey, a.AccountLimit, DefaultAccountLimit); err != nil {
-		return nil, err
+	if first, err := a.limit(ctx, "account", acctKey, a.AccountLimit, DefaultAccountLimit); err != nil {
+		return nil, a.refused(ctx, err, first, nil, clientIP)
 	}
 
 	c, hash, err := a.lookup(ctx, n)
@@ -93,14 +99,14 @@ func (a *Authenticator) LoginNumber(ctx context.Context, n Number, password, cli
 		if dummy, derr := a.dummy(ctx); derr == nil {
 			_, _ = a.Hasher.Verify(ctx, password, dummy)
 		}
-		return nil, ErrInvalidCredentials
+		return nil, a.refused(ctx, ErrInvalidCredentials, true, c, clientIP)
 	}
 	ok, err := a.Hasher.Verify(ctx, password, hash)
 	if err != nil {
 		return nil, fmt.Errorf("identity: login: %w", err)
 	}
 	if !ok || c.Status != StatusActive {
-		return nil, ErrInvalidCredentials
+		return nil, a.refused(ctx, ErrInvalidCredentials, true, c, clientIP)
 	}
 	if a.Limiter != nil {
 		if err := a.Limiter.Reset(ctx, acctKey); err != nil {
@@ -113,7 +119,47 @@ func (a *Authenticator) LoginNumber(ctx context.Context, n Number, password, cli
 			_ = a.Citizens.SetPasswordHash(ctx, c.ID, fresh)
 		}
 	}
+	err = recordAudit(ctx, a.Audit, &AuditEntry{
+		Action: AuditLoginSuccess, CitizenID: c.ID, Actor: ActorCitizen + c.ID,
+		IP: AuditIP(clientIP), At: a.now(), Detail: map[string]string{"method": "pwd"},
+	})
+	if err != nil {
+		return nil, err
+	}
 	return c, nil
+}
+
+// refused records a refused login (see Audit) and returns err, or the
+// recording's error when that fails. c is the account when the number is
+// known. record is false for a rate-limit refusal after the first of its
+// window, and for storage errors.
+func (a *Authenticator) refused(ctx context.Context, err error, record bool, c *Citizen, clientIP string) error {
+	if a.Audit == nil || !record {
+		return err
+	}
+	var reason string
+	var rl *RateLimitedError
+	switch {
+	case errors.As(err, &rl):
+		reason = "rate_limited_" + rl.Scope
+	case c == nil:
+		reason = "unknown_account"
+	case c.Status != StatusActive:
+		reason = "not_active"
+	default:
+		reason = "bad_credentials"
+	}
+	e := &AuditEntry{
+		Action: AuditLoginFailure, Actor: ActorAnonymous, IP: AuditIP(clientIP), At: a.now(),
+		Detail: map[string]string{"method": "pwd", "reason": reason},
+	}
+	if c != nil {
+		e.CitizenID = c.ID
+	}
+	if aerr := recordAudit(ctx, a.Audit, e); aerr != nil {
+		return aerr
+	}
+	return err
 }
 
 // lookup returns the citizen and their password hash; hash is "" when the
@@ -136,21 +182,24 @@ func (a *Authenticator) lookup(ctx context.Context, n Number) (*Citizen, string,
 	return c, hash, nil
 }
 
-func (a *Authenticator) limit(ctx context.Context, scope, key string, l, def Limit) error {
+// limit counts one attempt against key. Over the limit it returns
+// *RateLimitedError, with first true for the first refusal of the window
+// (the one worth recording).
+func (a *Authenticator) limit(ctx context.Context, scope, key string, l, def Limit) (first bool, err error) {
 	if a.Limiter == nil || key == "" {
-		return nil
+		return false, nil
 	}
 	if l.Max <= 0 || l.Window <= 0 {
 		l = def
 	}
 	count, retry, err := a.Limiter.Hit(ctx, key, l.Window)
 	if err != nil {
-		return fmt.Errorf("identity: login: rate limit: %w", err)
+		return false, fmt.Errorf("identity: login: rate limit: %w", err)
 	}
 	if count > l.Max {
-		return &RateLimitedError{Scope: scope, RetryAfter: retry}
+		return count == l.Max+1, &RateLimitedError{Scope: scope, RetryAfter: retry}
 	}
-	return nil
+	return false, nil
 }
 
 // accountKey is "login:acct:" and a hex SHA-256 (or HMAC-SHA256) of the

@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 	"unicode"
@@ -31,6 +32,10 @@ type Registrar struct {
 	Hasher   *PasswordHasher
 	Policy   PasswordPolicy   // zero means DefaultPasswordPolicy
 	Now      func() time.Time // nil means time.Now
+	// Audit, when set, records citizen.registered for every account created
+	// (citizen id and document type; never the number). When recording
+	// fails after the account was created, Register returns that error.
+	Audit AuditRecorder
 }
 
 // Register validates the input, hashes the password and creates the account.
@@ -108,6 +113,13 @@ func (r *Registrar) Register(ctx context.Context, in RegisterInput) (*Citizen, e
 			return nil, ErrAlreadyRegistered
 		}
 		return nil, fmt.Errorf("identity: register: %w", err)
+	}
+	err = recordAudit(ctx, r.Audit, &AuditEntry{
+		Action: AuditCitizenRegistered, CitizenID: c.ID, Actor: ActorCitizen + c.ID, At: now,
+		Detail: map[string]string{"document_type": string(n.Type()), "level": strconv.Itoa(int(c.Level))},
+	})
+	if err != nil {
+		return nil, err
 	}
 	return c, nil
 }
