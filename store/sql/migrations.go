@@ -141,6 +141,50 @@ var migrations = []migration{
 		constraints: []string{"PRIMARY KEY (id)"},
 		indexes:     []index{{"signing_keys_algorithm_idx", "algorithm"}},
 	})},
+	// Passkeys are keyed by the SHA-256 of the credential id (MySQL cannot
+	// key a long blob); the counter is BIGINT because it is a uint32.
+	{id: "0006_passkeys", stmts: tables(
+		table{
+			name: "webauthn_users",
+			columns: []string{
+				"citizen_id {id} NOT NULL",
+				"user_handle {digest} NOT NULL",
+				"created_at {time} NOT NULL",
+			},
+			constraints: []string{
+				"PRIMARY KEY (citizen_id)",
+				"CONSTRAINT webauthn_users_handle_uq UNIQUE (user_handle)",
+				"CONSTRAINT webauthn_users_citizen_fk FOREIGN KEY (citizen_id) REFERENCES citizens (id) ON DELETE CASCADE",
+			},
+		},
+		table{
+			name: "passkeys",
+			columns: []string{
+				"id_hash {digest} NOT NULL",
+				"credential_id {bytes} NOT NULL",
+				"citizen_id {id} NOT NULL",
+				"public_key {bytes} NOT NULL",
+				"attestation_type {short} NOT NULL",
+				"attestation_format {short} NOT NULL",
+				"transports {text} NOT NULL",
+				"aaguid {bytes} NOT NULL",
+				"attachment {short} NOT NULL",
+				"sign_count BIGINT NOT NULL",
+				"user_present {bool} NOT NULL",
+				"user_verified {bool} NOT NULL",
+				"backup_eligible {bool} NOT NULL",
+				"backup_state {bool} NOT NULL",
+				"name {text} NOT NULL",
+				"created_at {time} NOT NULL",
+				"last_used_at {time}",
+			},
+			constraints: []string{
+				"PRIMARY KEY (id_hash)",
+				"CONSTRAINT passkeys_citizen_fk FOREIGN KEY (citizen_id) REFERENCES citizens (id) ON DELETE CASCADE",
+			},
+			indexes: []index{{"passkeys_citizen_idx", "citizen_id"}},
+		},
+	)},
 }
 
 // columnTypes maps the placeholders of column definitions to each

@@ -63,6 +63,12 @@ func TestMigrationsStepByStep(t *testing.T) {
 			},
 			"0004_consents":     func() error { return s.SaveConsent(ctx, migConsent) },
 			"0005_signing_keys": func() error { return s.AddSigningKey(ctx, migSigningKey) },
+			"0006_passkeys": func() error {
+				if err := s.CreateUserHandle(ctx, "cit-m", []byte("handle-m")); err != nil {
+					return err
+				}
+				return s.AddPasskey(ctx, &identity.Passkey{ID: []byte("cred-m"), CitizenID: "cit-m", PublicKey: []byte("pk"), SignCount: 7, CreatedAt: migT0})
+			},
 		}
 		for i, id := range ids {
 			if err := s.migrateTo(ctx, id); err != nil {
@@ -112,6 +118,9 @@ func TestMigrationsStepByStep(t *testing.T) {
 		}
 		if ks, err := s.SigningKeys(ctx); err != nil || len(ks) != 1 || ks[0].ID != "es-m" {
 			t.Errorf("SigningKeys = %v, %v", ks, err)
+		}
+		if p, err := s.Passkey(ctx, []byte("cred-m")); err != nil || p.CitizenID != "cit-m" || p.SignCount != 7 {
+			t.Errorf("Passkey = %+v, %v", p, err)
 		}
 		for table, want := range map[string]int64{"citizens": 1, "passwords": 1, "clients": 1, "grants": 1, "refresh_tokens": 1, "consents": 1, "signing_keys": 1} {
 			if n := countRows(t, s, table); n != want {

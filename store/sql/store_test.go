@@ -162,6 +162,9 @@ func TestConformance(t *testing.T) {
 		t.Run("KeyStore", func(t *testing.T) {
 			storetest.RunKeyStore(t, func(t *testing.T) oauth.KeyStore { return newStore(t, b) })
 		})
+		t.Run("PasskeyRepository", func(t *testing.T) {
+			storetest.RunPasskeyRepository(t, func(t *testing.T) storetest.PasskeyStore { return newStore(t, b) })
+		})
 	})
 }
 
