@@ -10,6 +10,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -31,6 +33,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return err
 	}
 	start := time.Now()
+	if os.Getenv("GOMEMLIMIT") == "" {
+		// A soft heap limit keeps the collector ahead of bursts (argon2id
+		// buffers, token bursts); GOMEMLIMIT overrides it.
+		debug.SetMemoryLimit(defaultMemoryLimit)
+	}
 	a, err := openApp(ctx, cfg, stderr, true)
 	if err != nil {
 		return err
@@ -78,6 +85,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	a.log.Info("yihao stopped")
 	return err
 }
+
+// defaultMemoryLimit is the soft Go heap limit of `yihao serve`.
+const defaultMemoryLimit = 40 << 20
 
 func cmdMigrate(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg := defaultConfig()
