@@ -48,6 +48,13 @@ func TestRateLimiter(t *testing.T) {
 	})
 }
 
+func TestOTPStore(t *testing.T) {
+	t.Parallel()
+	storetest.RunOTPStore(t, func(t *testing.T) storetest.OTPBackend {
+		return newStore(t, embedded.Config{})
+	})
+}
+
 // clock is a settable time source.
 type clock struct {
 	mu  sync.Mutex

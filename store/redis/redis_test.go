@@ -115,3 +115,12 @@ func TestRateLimiter(t *testing.T) {
 		return s
 	})
 }
+
+func TestOTPStore(t *testing.T) {
+	t.Parallel()
+	redisURL(t)
+	storetest.RunOTPStore(t, func(t *testing.T) storetest.OTPBackend {
+		s, _ := newStore(t)
+		return s
+	})
+}
