@@ -26,7 +26,8 @@ const (
 // Pages lists every page template name.
 func Pages() []string {
 	return []string{PageLogin, PageRegister, PageRegisterDone, PageConsent, PageHome,
-		PageError, PageLogoutConfirm, PageLoggedOut}
+		PageError, PageLogoutConfirm, PageLoggedOut,
+		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity}
 }
 
 const layoutFile = "layout.html"

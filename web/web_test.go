@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -114,7 +115,7 @@ func zeroOf(d any) any {
 	case LoggedOutData:
 		return LoggedOutData{}
 	}
-	panic(fmt.Sprintf("zeroOf %T", d))
+	return reflect.Zero(reflect.TypeOf(d)).Interface()
 }
 
 func TestRenderEscapes(t *testing.T) {
