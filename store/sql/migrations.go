@@ -185,6 +185,7 @@ var migrations = []migration{
 			indexes: []index{{"passkeys_citizen_idx", "citizen_id"}},
 		},
 	)},
+	{id: "0007_audit_chain", stmts: auditMigration}, // see audit.go
 }
 
 // columnTypes maps the placeholders of column definitions to each

@@ -69,6 +69,9 @@ func TestMigrationsStepByStep(t *testing.T) {
 				}
 				return s.AddPasskey(ctx, &identity.Passkey{ID: []byte("cred-m"), CitizenID: "cit-m", PublicKey: []byte("pk"), SignCount: 7, CreatedAt: migT0})
 			},
+			"0007_audit_chain": func() error {
+				return s.AppendAudit(ctx, &identity.AuditEntry{Action: identity.AuditLoginSuccess, CitizenID: "cit-m", At: migT0})
+			},
 		}
 		for i, id := range ids {
 			if err := s.migrateTo(ctx, id); err != nil {
