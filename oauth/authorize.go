@@ -31,6 +31,37 @@ const (
 	ACRInPerson = "urn:yihao:acr:3" // phishing-resistant or in person
 )
 
+// StepUpPath is the page that asks a logged-in citizen for a missing factor.
+const StepUpPath = "/login/stepup"
+
+// ACRRank orders the acr values Yihao issues (1, 2, 3); 0 for "" or one it
+// does not know.
+func ACRRank(acr string) int {
+	switch acr {
+	case ACRPassword:
+		return 1
+	case ACRMulti:
+		return 2
+	case ACRInPerson:
+		return 3
+	}
+	return 0
+}
+
+// RequiredACR reads acr_values (space-separated, in order of preference) as
+// the minimum the site accepts: the lowest-ranked value Yihao knows, or ""
+// when it names none. Any listed value is acceptable to the site, so the
+// lowest one is the floor; a session at or above it needs no step-up.
+func RequiredACR(acrValues string) string {
+	best := ""
+	for _, v := range splitSpace(acrValues) {
+		if r := ACRRank(v); r > 0 && (best == "" || r < ACRRank(best)) {
+			best = v
+		}
+	}
+	return best
+}
+
 func randomID() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
@@ -149,6 +180,21 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 	}
 	if client.MinLevel > 0 && int(citizen.Level) < client.MinLevel {
 		return fosite.ErrAccessDenied.WithHint("This site requires a higher real-name level than the account has.")
+	}
+	// Step-up: a session below the acr asked for is prompted for the
+	// missing factor only (see docs/architecture.md, "Step-up").
+	if required := RequiredACR(form.Get("acr_values")); ACRRank(sess.ACR) < ACRRank(required) {
+		switch {
+		case slices.Contains(prompt, "none"):
+			return fosite.ErrLoginRequired.WithHint("The session is below the requested acr_values.")
+		case ACRRank(required) > ACRRank(ACRMulti):
+			return fosite.ErrAccessDenied.WithHint("The requested acr_values need a login this service cannot offer here.")
+		}
+		if flow == nil {
+			flow = p.newFlow(ar, client, requestedAt)
+		}
+		flow.RequiredACR = required
+		return p.redirectToStep(ctx, w, r, ar, flow, client, StepUpPath, nil)
 	}
 
 	// Consent.

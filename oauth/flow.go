@@ -22,8 +22,12 @@ type Flow struct {
 	UILocales  []string
 	ForceLogin bool   // prompt=login or max_age exceeded: a fresh login is needed even with a session
 	SessionID  string // set when the login step is done
-	Consented  bool   // set when the consent step is done
-	CreatedAt  time.Time
+	// RequiredACR is set when the session is below the acr the site asked
+	// for (acr_values): the step-up page asks for the missing factor, then
+	// calls LoginDone with the upgraded session.
+	RequiredACR string `json:",omitempty"`
+	Consented   bool   // set when the consent step is done
+	CreatedAt   time.Time
 }
 
 // FlowTTL is how long a citizen has to log in and consent.
