@@ -16,6 +16,7 @@ import (
 	redisstore "github.com/yihao-gov/yihao/store/redis"
 	sqlstore "github.com/yihao-gov/yihao/store/sql"
 	"github.com/yihao-gov/yihao/web"
+	"github.com/yihao-gov/yihao/web/account"
 	"github.com/yihao-gov/yihao/web/consent"
 	"github.com/yihao-gov/yihao/web/login"
 )
@@ -187,11 +188,17 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	acct, err := account.New(account.Config{UI: ui, Sessions: sessions, SessionList: a.eph, Citizens: a.sql,
+		Protocol: provider, Clients: a.sql})
+	if err != nil {
+		return nil, err
+	}
 	mux := http.NewServeMux()
 	provider.Mount(mux)
 	ui.Mount(mux)
 	lh.Mount(mux)
 	ch.Mount(mux)
+	acct.Mount(mux)
 	mux.Handle("POST /logout", ui.Page(func(w http.ResponseWriter, r *http.Request) error {
 		s, err := sessions.RequestSession(r)
 		if err == nil {

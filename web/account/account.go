@@ -213,10 +213,10 @@ func label(t web.Text, prefix, value string) string {
 	return value
 }
 
-// MaskPhone keeps the first 3 and last 4 digits ("138****1234"); a number too
-// short for that is hidden completely.
+// MaskPhone keeps the first 3 and last 4 digits ("138****1234"), after the
+// mainland country code; a number too short for that is hidden completely.
 func MaskPhone(p string) string {
-	r := []rune(strings.TrimSpace(p))
+	r := []rune(strings.TrimPrefix(strings.TrimSpace(p), "+86"))
 	if len(r) == 0 {
 		return ""
 	}

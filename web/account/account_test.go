@@ -497,7 +497,7 @@ func TestEveryPageInBothLanguages(t *testing.T) {
 }
 
 func TestMaskPhone(t *testing.T) {
-	for in, want := range map[string]string{"": "", "13800138000": "138****8000", "12345": "*****", "+8613800138000": "+86*******8000"} {
+	for in, want := range map[string]string{"": "", "13800138000": "138****8000", "12345": "*****", "+8613800138000": "138****8000", "+4479460001234": "+44*******1234"} {
 		if got := MaskPhone(in); got != want {
 			t.Errorf("MaskPhone(%q) = %q, want %q", in, got, want)
 		}
