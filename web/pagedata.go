@@ -11,6 +11,7 @@ type LoginData struct {
 	Username    string // what the citizen typed (or the flow's login_hint)
 	Error       string // localized message shown above the form
 	RegisterURL string
+	SMSURL      string // "log in with an SMS code"; "" when SMS is not offered
 	Return      string // hidden field: a local path to go back to after signing in again (see login.SafeReturn)
 }
 

@@ -26,7 +26,7 @@ const (
 // Pages lists every page template name.
 func Pages() []string {
 	return []string{PageLogin, PageRegister, PageRegisterDone, PageConsent, PageHome,
-		PageError, PageLogoutConfirm, PageLoggedOut,
+		PageError, PageLogoutConfirm, PageLoggedOut, PageLoginSMS, PageLoginSMSCode, PageLoginStepUp,
 		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity}
 }
 

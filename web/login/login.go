@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/yihao-gov/yihao/identity"
 	"github.com/yihao-gov/yihao/oauth"
@@ -71,6 +72,11 @@ type Config struct {
 	// host of RemoteAddr. Behind a proxy cmd passes one that trusts only the
 	// proxy's header.
 	ClientIP func(*http.Request) string
+	// SMS, when set, offers login with an SMS code (sms.go); with Upgrader
+	// and Citizens too, the step-up page asks for a missing second factor.
+	SMS      SMSCodes
+	Upgrader SessionUpgrader
+	Now      func() time.Time // nil means time.Now
 }
 
 // Handler serves the login, registration and home pages.
@@ -104,6 +110,15 @@ func New(cfg Config) (*Handler, error) {
 //	POST /register       register
 //	GET  /register/done  the same answer for a new and an existing number
 //	GET  /{$}            the home page
+//
+// and, with SMS set (sms.go):
+//
+//	GET  /login/sms            ask for the ID number (?flow=<id>)
+//	POST /login/sms            send a code; show the code form (same page for every number)
+//	POST /login/sms/verify     check the code; start the session (amr [sms])
+//	GET  /login/stepup         the missing second factor (?flow=<id>; needs Upgrader and Citizens)
+//	POST /login/stepup/send    send a code to the bound phone
+//	POST /login/stepup/verify  check it; raise the session to acr 2, amr [pwd sms]
 func (h *Handler) Mount(mux *http.ServeMux) {
 	ui := h.cfg.UI
 	mux.Handle("GET /login", ui.Page(h.loginPage))
@@ -114,6 +129,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 		mux.Handle("GET /register/done", ui.Page(h.registerDone))
 	}
 	mux.Handle("GET /{$}", ui.Page(h.home))
+	if h.cfg.SMS != nil {
+		h.mountSMS(mux)
+	}
 }
 
 func remoteHost(r *http.Request) string {
@@ -169,7 +187,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := web.LoginData{RegisterURL: withFlow("/register", f)}
+	d := web.LoginData{RegisterURL: withFlow("/register", f), SMSURL: h.smsURL(f)}
 	if f != nil {
 		d.FlowID, d.ClientName, d.Username = f.ID, f.ClientName, f.LoginHint
 	} else {
@@ -204,7 +222,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			// Anything else about the credentials gets the uniform message.
 			ue.Message, ue.Status = web.TextFor(lang).T("login.invalid"), http.StatusOK
 		}
-		d := web.LoginData{Username: username, Error: ue.Message, RegisterURL: withFlow("/register", f)}
+		d := web.LoginData{Username: username, Error: ue.Message, RegisterURL: withFlow("/register", f), SMSURL: h.smsURL(f)}
 		if f != nil {
 			d.FlowID, d.ClientName = f.ID, f.ClientName
 		} else {
