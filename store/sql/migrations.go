@@ -186,6 +186,7 @@ var migrations = []migration{
 		},
 	)},
 	{id: "0007_audit_chain", stmts: auditMigration}, // see audit.go
+	{id: "0008_operators", stmts: operatorsMigration}, // see operators.go
 }
 
 // columnTypes maps the placeholders of column definitions to each

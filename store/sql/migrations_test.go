@@ -72,6 +72,17 @@ func TestMigrationsStepByStep(t *testing.T) {
 			"0007_audit_chain": func() error {
 				return s.AppendAudit(ctx, &identity.AuditEntry{Action: identity.AuditLoginSuccess, CitizenID: "cit-m", At: migT0})
 			},
+			"0008_operators": func() error {
+				op := &identity.Operator{ID: "op-m", Username: "clerk", Name: "m", Roles: []identity.Role{identity.RoleRegistrar},
+					Region: "1101", PasswordHash: migPasswordPHC, TOTP: identity.TOTPSecretFromBytes([]byte("totp-m")), CreatedAt: migT0}
+				if err := s.CreateOperator(ctx, op); err != nil {
+					return err
+				}
+				if err := s.BindClientOperator(ctx, "shebao", "op-m"); err != nil {
+					return err
+				}
+				return s.CreateApproval(ctx, &identity.Approval{ID: "ap-m", Action: identity.ApproveUnfreeze, Target: "cit-m", RequestedBy: "op-m", RequestedAt: migT0})
+			},
 		}
 		for i, id := range ids {
 			if err := s.migrateTo(ctx, id); err != nil {

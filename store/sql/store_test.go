@@ -165,6 +165,9 @@ func TestConformance(t *testing.T) {
 		t.Run("PasskeyRepository", func(t *testing.T) {
 			storetest.RunPasskeyRepository(t, func(t *testing.T) storetest.PasskeyStore { return newStore(t, b) })
 		})
+		t.Run("OperatorRepository", func(t *testing.T) {
+			storetest.RunOperatorRepository(t, func(t *testing.T) storetest.OperatorStore { return newStore(t, b) })
+		})
 	})
 }
 
