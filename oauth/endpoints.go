@@ -43,6 +43,11 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.fosite.WriteAccessError(ctx, w, ar, p.accessErr(r, err))
 		return
 	}
+	if err := p.auditTokenIssued(ctx, r, ar, session); err != nil {
+		p.log.ErrorContext(ctx, "audit: token issue not recorded", "err", err)
+		p.fosite.WriteAccessError(ctx, w, ar, fosite.ErrTemporarilyUnavailable)
+		return
+	}
 	p.fosite.WriteAccessResponse(ctx, w, ar, resp)
 }
 
@@ -74,6 +79,11 @@ func (p *Provider) introspect(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		p.fosite.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	if err := p.auditIntrospection(ctx, r, ir); err != nil {
+		p.log.WarnContext(ctx, "audit: introspection not recorded", "err", err)
+		p.fosite.WriteIntrospectionError(ctx, w, fosite.ErrTemporarilyUnavailable)
 		return
 	}
 	p.fosite.WriteIntrospectionResponse(ctx, w, ir)
@@ -126,6 +136,11 @@ func (p *Provider) userinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	out := Claims(citizen, ar.GetGrantedScopes())
 	out["sub"] = session.Subject
+	if err := p.auditUserinfo(ctx, r, ar, session, out); err != nil {
+		p.log.WarnContext(ctx, "audit: userinfo release not recorded", "err", err)
+		bearerError(w, http.StatusServiceUnavailable, "temporarily_unavailable", "Try again shortly.")
+		return
+	}
 	w.Header().Set("Content-Type", "application/json")
 	_ = json.NewEncoder(w).Encode(out)
 }

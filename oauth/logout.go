@@ -180,6 +180,7 @@ func (p *Provider) EndSession(ctx context.Context, sid string) error {
 	if sess == nil {
 		return err
 	}
+	p.auditSessionEnded(ctx, sess, len(grants))
 	clients := sess.Clients
 	for _, g := range grants {
 		if !slices.Contains(clients, g.ClientID) {

@@ -77,6 +77,9 @@ type Deps struct {
 	Now      func() time.Time
 	// HTTPClient sends back-channel logout tokens; nil uses a client with a 5 s timeout.
 	HTTPClient *http.Client
+	// Audit records tokens issued, claims released, introspections and
+	// ended sessions (see audit.go). Nil records nothing.
+	Audit identity.AuditLog
 }
 
 // Provider is Yihao's OAuth 2.0 / OpenID Connect provider.

@@ -168,15 +168,15 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		AllowHTTPLoopback:     a.cfg.Dev,
 	}, oauth.Deps{
 		Clients: a.sql, Grants: a.sql, Consents: a.sql, State: a.eph, Sessions: a.eph, Citizens: a.sql,
-		Keys: a.keys, Browser: sessions, Pages: pages, Logger: a.log,
+		Keys: a.keys, Browser: sessions, Pages: pages, Logger: a.log, Audit: a.sql,
 	})
 	if err != nil {
 		return nil, err
 	}
 	hasher := a.hasher()
 	auth := &identity.Authenticator{Citizens: a.sql, Hasher: hasher, Limiter: a.eph, LimitKeySecret: a.sec.limitKey,
-		IPLimit: identity.Limit{Max: a.cfg.LoginIPLimit, Window: 15 * time.Minute}}
-	reg := &identity.Registrar{Citizens: a.sql, Hasher: hasher}
+		IPLimit: identity.Limit{Max: a.cfg.LoginIPLimit, Window: 15 * time.Minute}, Audit: a.sql}
+	reg := &identity.Registrar{Citizens: a.sql, Hasher: hasher, Audit: a.sql}
 	lh, err := login.New(login.Config{
 		UI: ui, Sessions: sessions, Flows: provider, Citizens: a.sql,
 		Authenticator: authAdapter{auth}, Registrar: regAdapter{reg},
