@@ -110,6 +110,7 @@ var accountZH = map[string]string{
 	"account.activity.next":        "更早的记录",
 	"account.activity.export":      "下载记录：",
 	"account.activity.network":     "网络 %s",
+	"account.activity.checkedby":   "由 %s 查验",
 }
 
 var accountEN = map[string]string{
@@ -211,4 +212,5 @@ var accountEN = map[string]string{
 	"account.activity.next":        "Older",
 	"account.activity.export":      "Download:",
 	"account.activity.network":     "network %s",
+	"account.activity.checkedby":   "checked by %s",
 }

@@ -378,7 +378,7 @@ func TestDataUseIsPagedFilteredAndExported(t *testing.T) {
 	e.activity.events = []Event{
 		{At: now.Add(-1 * time.Hour), Kind: KindToken, ClientID: "tax", Released: []string{"openid", "profile"}},
 		{At: now.Add(-2 * time.Hour), Kind: KindUserinfo, ClientID: "tax", Released: []string{"name"}},
-		{At: now.Add(-3 * time.Hour), Kind: KindIntrospect, ClientID: "evil"},
+		{At: now.Add(-3 * time.Hour), Kind: KindIntrospect, ClientID: "evil", CheckedBy: "tax"},
 		{At: now.Add(-4 * time.Hour), Kind: KindLogin, Method: "pwd", Network: "203.0.113.0/24"},
 	}
 	b := e.browser(e.signIn("cit-1", time.Hour, ""))
@@ -394,7 +394,7 @@ func TestDataUseIsPagedFilteredAndExported(t *testing.T) {
 		t.Error("a sign-in is listed as a data release")
 	}
 	body = b.get("/account/data-use?cursor=o2").Body.String()
-	if !strings.Contains(body, "=HYPERLINK(1)") || !strings.Contains(body, `rel="prev"`) || strings.Contains(body, `rel="next"`) {
+	if !strings.Contains(body, "=HYPERLINK(1)") || !strings.Contains(body, "checked by 国家税务总局") || !strings.Contains(body, `rel="prev"`) || strings.Contains(body, `rel="next"`) {
 		t.Errorf("second page:\n%s", body)
 	}
 	// A bad cursor shows the first page.
@@ -425,10 +425,10 @@ func TestDataUseIsPagedFilteredAndExported(t *testing.T) {
 		t.Errorf("csv headers %v", w.Header())
 	}
 	csvBody := w.Body.String()
-	want := "\ufefftime,kind,site_id,site,released,method,network\n" +
-		"2026-03-01T09:00:00Z,token,tax,国家税务总局,openid profile,,\n" +
-		"2026-03-01T08:00:00Z,userinfo,tax,国家税务总局,name,,\n" +
-		"2026-03-01T07:00:00Z,introspect,evil,'=HYPERLINK(1),,,\n"
+	want := "\ufefftime,kind,site_id,site,released,method,network,checked_by\n" +
+		"2026-03-01T09:00:00Z,token,tax,国家税务总局,openid profile,,,\n" +
+		"2026-03-01T08:00:00Z,userinfo,tax,国家税务总局,name,,,\n" +
+		"2026-03-01T07:00:00Z,introspect,evil,'=HYPERLINK(1),,,,tax\n"
 	if csvBody != want {
 		t.Errorf("csv:\n%q\nwant\n%q", csvBody, want)
 	}

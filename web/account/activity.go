@@ -36,6 +36,9 @@ type Event struct {
 	Released []string // scope or claim names released
 	Method   string   // sign-in method (amr value), for logins
 	Network  string   // the truncated address a sign-in came from ("203.0.113.0/24")
+	// CheckedBy is the resource server that introspected a token of
+	// ClientID, when it is another client.
+	CheckedBy string
 }
 
 // Query selects a citizen's events. Every set field must match.
@@ -227,6 +230,9 @@ func (h *Handler) eventLine(t web.Text, names *clientNames, e Event) web.Account
 		}
 		l.Detail = strings.Join(parts, " · ")
 	}
+	if e.CheckedBy != "" {
+		l.Detail = t.T("account.activity.checkedby", names.name(e.CheckedBy))
+	}
 	return l
 }
 
@@ -264,6 +270,7 @@ type exportRecord struct {
 	Released []string `json:"released,omitempty"`
 	Method   string   `json:"method,omitempty"`
 	Network  string   `json:"network,omitempty"`
+	By       string   `json:"checked_by,omitempty"`
 }
 
 // activityExport downloads every event that matches the filter (up to
@@ -293,7 +300,7 @@ func (h *Handler) activityExport(v activityView) web.HandlerFunc {
 			}
 			for _, e := range page.Events {
 				rec := exportRecord{Time: e.At.UTC().Format(time.RFC3339), Kind: e.Kind, SiteID: e.ClientID,
-					Released: e.Released, Method: e.Method, Network: e.Network}
+					Released: e.Released, Method: e.Method, Network: e.Network, By: e.CheckedBy}
 				if e.ClientID != "" {
 					rec.Site = names.name(e.ClientID)
 				}
@@ -320,10 +327,10 @@ func (h *Handler) activityExport(v activityView) web.HandlerFunc {
 		hd.Set("Content-Type", "text/csv; charset=utf-8")
 		w.Write([]byte("\ufeff")) // so that spreadsheet programs read UTF-8 (site names are Chinese)
 		cw := csv.NewWriter(w)
-		cw.Write([]string{"time", "kind", "site_id", "site", "released", "method", "network"})
+		cw.Write([]string{"time", "kind", "site_id", "site", "released", "method", "network", "checked_by"})
 		for _, rec := range records {
 			cw.Write([]string{rec.Time, string(rec.Kind), cell(rec.SiteID), cell(rec.Site),
-				cell(strings.Join(rec.Released, " ")), cell(rec.Method), cell(rec.Network)})
+				cell(strings.Join(rec.Released, " ")), cell(rec.Method), cell(rec.Network), cell(rec.By)})
 		}
 		cw.Flush()
 		return nil
