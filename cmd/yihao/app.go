@@ -26,6 +26,8 @@ type ephemeral interface {
 	identity.SessionStore
 	identity.RateLimiter
 	oauth.StateStore
+	identity.OTPStore
+	identity.SessionUpgrader
 	Ping(ctx context.Context) error
 	Close() error
 }
@@ -177,9 +179,13 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	auth := &identity.Authenticator{Citizens: a.sql, Hasher: hasher, Limiter: a.eph, LimitKeySecret: a.sec.limitKey,
 		IPLimit: identity.Limit{Max: a.cfg.LoginIPLimit, Window: 15 * time.Minute}, Audit: a.sql}
 	reg := &identity.Registrar{Citizens: a.sql, Hasher: hasher, Audit: a.sql}
+	sms, devSMS, err := a.smsCodes()
+	if err != nil {
+		return nil, fmt.Errorf("YIHAO_SMS_WEBHOOK_URL: %w", err)
+	}
 	lh, err := login.New(login.Config{
 		UI: ui, Sessions: sessions, Flows: provider, Citizens: a.sql,
-		Authenticator: authAdapter{auth}, Registrar: regAdapter{reg},
+		Authenticator: authAdapter{auth}, Registrar: regAdapter{reg}, SMS: sms, Upgrader: a.eph,
 	})
 	if err != nil {
 		return nil, err
@@ -197,6 +203,9 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	provider.Mount(mux)
 	ui.Mount(mux)
 	lh.Mount(mux)
+	if devSMS != nil {
+		mux.Handle("GET /dev/sms", login.DevSMSPage(devSMS.Recent))
+	}
 	ch.Mount(mux)
 	acct.Mount(mux)
 	mux.Handle("POST /logout", ui.Page(func(w http.ResponseWriter, r *http.Request) error {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -44,6 +45,12 @@ type Config struct {
 	Migrate         bool          `json:"migrate"`        // YIHAO_MIGRATE: run migrations at serve start
 	Dev             bool          `json:"dev"`            // YIHAO_DEV
 	Demo            bool          `json:"demo"`           // YIHAO_DEMO
+	// SMS codes: a gateway webhook (see package smsgateway). Without one
+	// (and without --dev) SMS login is not offered.
+	SMSWebhookURL    string `json:"sms_webhook_url"`    // YIHAO_SMS_WEBHOOK_URL
+	SMSWebhookSecret string `json:"sms_webhook_secret"` // YIHAO_SMS_WEBHOOK_SECRET: HMAC key, 32+ characters
+
+	smsOut io.Writer // the development SMS sender's console (default stdout); tests set it
 }
 
 func defaultConfig() Config {
@@ -81,6 +88,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, configFile *string) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (YIHAO_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (YIHAO_LOG_LEVEL)")
 	fs.Int64Var(&c.LoginIPLimit, "login-ip-limit", c.LoginIPLimit, "login attempts allowed per client IP per 15 minutes (YIHAO_LOGIN_IP_LIMIT)")
+	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway webhook URL; its secret only from YIHAO_SMS_WEBHOOK_SECRET or the file (YIHAO_SMS_WEBHOOK_URL)")
 	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply database migrations at start (YIHAO_MIGRATE)")
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "development: generated keys in the data dir, http issuer on localhost, text logs (YIHAO_DEV)")
 }
@@ -114,6 +122,7 @@ func (c *Config) fromEnv() error {
 		"YIHAO_REDIS_URL": &c.RedisURL, "YIHAO_DATA_DIR": &c.DataDir, "YIHAO_MASTER_KEY": &c.MasterKey,
 		"YIHAO_NUMBER_KEYS": &c.NumberKeys, "YIHAO_INDEX_KEY": &c.IndexKey, "YIHAO_ACCESS_TOKEN_ALG": &c.AccessTokenAlg,
 		"YIHAO_LOG_FORMAT": &c.LogFormat, "YIHAO_LOG_LEVEL": &c.LogLevel,
+		"YIHAO_SMS_WEBHOOK_URL": &c.SMSWebhookURL, "YIHAO_SMS_WEBHOOK_SECRET": &c.SMSWebhookSecret,
 	}
 	for k, p := range str {
 		if v, ok := os.LookupEnv(k); ok {
@@ -201,6 +210,17 @@ func (c *Config) Validate() error {
 	}
 	if c.LoginIPLimit < 1 {
 		bad("YIHAO_LOGIN_IP_LIMIT", "must be at least 1")
+	}
+	switch {
+	case c.SMSWebhookURL != "":
+		if _, err := parseAbsURL(c.SMSWebhookURL); err != nil {
+			bad("YIHAO_SMS_WEBHOOK_URL", "%v", err)
+		}
+		if len(c.SMSWebhookSecret) < 32 {
+			bad("YIHAO_SMS_WEBHOOK_SECRET", "is required with YIHAO_SMS_WEBHOOK_URL: at least 32 random characters")
+		}
+	case c.SMSWebhookSecret != "":
+		bad("YIHAO_SMS_WEBHOOK_SECRET", "is set but YIHAO_SMS_WEBHOOK_URL is not")
 	}
 	if c.ArgonMemoryKiB < 19456 || c.ArgonTime < 2 {
 		bad("YIHAO_ARGON_MEMORY_KIB", "argon2id below the OWASP minimum (m=19456 KiB, t=2)")
@@ -371,7 +391,8 @@ func settingNames() []string {
 	names := []string{"YIHAO_CONFIG", "YIHAO_LISTEN", "YIHAO_ISSUER", "YIHAO_DATABASE_URL", "YIHAO_REDIS_URL", "YIHAO_DATA_DIR",
 		"YIHAO_MASTER_KEY", "YIHAO_NUMBER_KEYS", "YIHAO_INDEX_KEY", "YIHAO_SESSION_IDLE", "YIHAO_SESSION_LIFETIME",
 		"YIHAO_ACCESS_TOKEN_TTL", "YIHAO_REFRESH_TOKEN_TTL", "YIHAO_CODE_TTL", "YIHAO_ACCESS_TOKEN_ALG",
-		"YIHAO_LOG_FORMAT", "YIHAO_LOG_LEVEL", "YIHAO_LOGIN_IP_LIMIT", "YIHAO_MIGRATE", "YIHAO_DEV", "YIHAO_DEMO"}
+		"YIHAO_LOG_FORMAT", "YIHAO_LOG_LEVEL", "YIHAO_LOGIN_IP_LIMIT", "YIHAO_MIGRATE", "YIHAO_DEV", "YIHAO_DEMO",
+		"YIHAO_SMS_WEBHOOK_URL", "YIHAO_SMS_WEBHOOK_SECRET"}
 	sort.Strings(names)
 	return names
 }
