@@ -66,7 +66,9 @@ const (
 // VerifyAudit walks every partition in seq order and recomputes each
 // entry's hash from its fields and its predecessor's hash. It stops at the
 // first broken link and names it in the report; the error is for failures
-// to read the log, not for a broken chain.
+// to read the log, not for a broken chain. It may run while entries are
+// appended: a partition is checked up to its head as read when the walk
+// reaches its end, and the report's heads are those read at the start.
 func VerifyAudit(ctx context.Context, r AuditChainReader) (*AuditReport, error) {
 	heads, err := r.AuditHeads(ctx)
 	if err != nil {
@@ -110,11 +112,22 @@ func verifyPartition(ctx context.Context, r AuditChainReader, head AuditHead) (i
 		if err != nil {
 			return count, nil, err
 		}
+		if len(page) == 0 {
+			break
+		}
 		for i, e := range page {
 			want := seq + 1
+			if e.Seq > head.Seq {
+				// Appended since the heads were read (a live system), or
+				// forged past the head: read the head again to tell.
+				if head, err = currentHead(ctx, r, p); err != nil {
+					return count, nil, err
+				}
+				if e.Seq > head.Seq {
+					return count, &AuditBreak{p, e.Seq, AuditEdited, fmt.Sprintf("entry beyond the recorded head (seq %d)", head.Seq)}, nil
+				}
+			}
 			switch {
-			case e.Seq > head.Seq:
-				return count, &AuditBreak{p, e.Seq, AuditEdited, fmt.Sprintf("entry beyond the recorded head (seq %d)", head.Seq)}, nil
 			case e.Seq != want:
 				return count, &AuditBreak{p, want, AuditMissing, fmt.Sprintf("the next entry present is seq %d", e.Seq)}, nil
 			}
@@ -130,9 +143,6 @@ func verifyPartition(ctx context.Context, r AuditChainReader, head AuditHead) (i
 			prev, seq = e.Hash, e.Seq
 			count++
 		}
-		if len(page) < auditPage {
-			break
-		}
 	}
 	switch {
 	case seq < head.Seq:
@@ -141,6 +151,20 @@ func verifyPartition(ctx context.Context, r AuditChainReader, head AuditHead) (i
 		return count, &AuditBreak{p, seq, AuditEdited, "the last entry's hash differs from the recorded head"}, nil
 	}
 	return count, nil, nil
+}
+
+// currentHead reads partition p's head again.
+func currentHead(ctx context.Context, r AuditChainReader, p int) (AuditHead, error) {
+	heads, err := r.AuditHeads(ctx)
+	if err != nil {
+		return AuditHead{}, err
+	}
+	for _, h := range heads {
+		if h.Partition == p {
+			return h, nil
+		}
+	}
+	return AuditHead{}, fmt.Errorf("partition %d has no head any more", p)
 }
 
 // lookahead returns up to auditWindow entries after a broken one, from the

@@ -185,7 +185,7 @@ var migrations = []migration{
 			indexes: []index{{"passkeys_citizen_idx", "citizen_id"}},
 		},
 	)},
-	{id: "0007_audit_chain", stmts: auditMigration}, // see audit.go
+	{id: "0007_audit_chain", stmts: auditMigration},   // see audit.go
 	{id: "0008_operators", stmts: operatorsMigration}, // see operators.go
 }
 

@@ -2,6 +2,7 @@ package storetest
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
 	"slices"
 	"testing"
@@ -242,6 +243,32 @@ func RunAuditLog(t *testing.T, newStore func(t *testing.T) identity.AuditLog) {
 			}
 			if n := len(auditAll(t, s, identity.AuditQuery{CitizenID: "cit-3", Limit: 500})); n == 0 {
 				t.Error("no entries for cit-3")
+			}
+		}},
+		{"verifying while others append finds no break", func(t *testing.T, s identity.AuditLog) {
+			done := make(chan error, 1)
+			go func() {
+				errs := sqlRace(4, func(w int) error {
+					for i := range 40 {
+						if err := s.AppendAudit(t.Context(), auditEntry(identity.AuditTokenIssued, fmt.Sprintf("cit-%d", (w+i)%5), time.Time{})); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				done <- errors.Join(errs...)
+			}()
+			for running := true; running; {
+				select {
+				case err := <-done:
+					sqlMust(t, "AppendAudit", err)
+					running = false
+				default:
+				}
+				auditVerified(t, s)
+			}
+			if rep := auditVerified(t, s); rep.Entries != 160 {
+				t.Errorf("verified %d entries, want 160", rep.Entries)
 			}
 		}},
 		{"heads digest changes with every append", func(t *testing.T, s identity.AuditLog) {
