@@ -87,6 +87,7 @@ type Provider struct {
 	cfg     Config
 	deps    Deps
 	fosite  fosite.OAuth2Provider
+	core    *fosite.Fosite
 	storage *fositeStorage
 	log     *slog.Logger
 	now     func() time.Time
@@ -149,6 +150,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: idSigner, Config: fc},
 		Signer:                     idSigner,
 	}
+	dg := &deviceGrant{}
 	f := compose.Compose(fc, store, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -158,8 +160,16 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
+		// Yihao's own handlers, appended like hydra's extra factories.
+		func(config fosite.Configurator, storage interface{}, strategy interface{}) interface{} {
+			dg.access = &foauth2.HandleHelper{AccessTokenStrategy: strategy.(foauth2.AccessTokenStrategy), AccessTokenStorage: store, Config: config}
+			dg.refresh = strategy.(foauth2.RefreshTokenStrategy)
+			dg.idToken = &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.(openid.OpenIDConnectTokenStrategy)}
+			return dg
+		},
 	)
-	p := &Provider{cfg: cfg, deps: d, fosite: f, storage: store, log: d.Logger, now: d.Now}
+	p := &Provider{cfg: cfg, deps: d, fosite: f, core: f.(*fosite.Fosite), storage: store, log: d.Logger, now: d.Now}
+	dg.p = p
 	p.logouts = &backchannel{p: p}
 	doc, err := p.buildDiscovery()
 	if err != nil {
@@ -203,6 +213,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /oauth2/revoke", noStore(http.HandlerFunc(p.revoke)))
 	mux.Handle("GET /userinfo", noStore(http.HandlerFunc(p.userinfo)))
 	mux.Handle("POST /userinfo", noStore(http.HandlerFunc(p.userinfo)))
+	mux.Handle("POST /oauth2/device_authorization", noStore(http.HandlerFunc(p.deviceAuthorization)))
 	mux.HandleFunc("GET /oauth2/logout", p.endSession)
 	mux.HandleFunc("POST /oauth2/logout", p.endSession)
 }
