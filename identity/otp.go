@@ -293,32 +293,17 @@ func (o *OTP) now() time.Time {
 	return time.Now()
 }
 
-func (o *OTP) ttl() time.Duration {
-	if o.TTL > 0 {
-		return o.TTL
-	}
-	return DefaultOTPTTL
-}
+func (o *OTP) ttl() time.Duration      { return orDefault(o.TTL, DefaultOTPTTL) }
+func (o *OTP) maxFailures() int        { return orDefault(o.MaxFailures, DefaultOTPMaxFailures) }
+func (o *OTP) cooldown() time.Duration { return orDefault(o.Cooldown, DefaultOTPCooldown) }
+func (o *OTP) dailySends() int64       { return orDefault(o.DailySends, DefaultOTPDailySends) }
 
-func (o *OTP) maxFailures() int {
-	if o.MaxFailures > 0 {
-		return o.MaxFailures
+// orDefault is v when it is positive, def otherwise.
+func orDefault[T int | int64 | time.Duration](v, def T) T {
+	if v > 0 {
+		return v
 	}
-	return DefaultOTPMaxFailures
-}
-
-func (o *OTP) cooldown() time.Duration {
-	if o.Cooldown > 0 {
-		return o.Cooldown
-	}
-	return DefaultOTPCooldown
-}
-
-func (o *OTP) dailySends() int64 {
-	if o.DailySends > 0 {
-		return o.DailySends
-	}
-	return DefaultOTPDailySends
+	return def
 }
 
 // newOTPCode returns 6 uniformly random decimal digits.

@@ -89,17 +89,23 @@ func (h *Handler) smsPage(w http.ResponseWriter, r *http.Request) error {
 	return h.cfg.UI.Render(w, r, web.PageLoginSMS, flowView(f, http.StatusOK, d))
 }
 
+// smsForm reads what both SMS forms post: the flow and the number.
+func (h *Handler) smsForm(r *http.Request) (*oauth.Flow, web.Text, web.LoginSMSData, error) {
+	f, err := h.loadFlow(r.Context(), r.PostFormValue("flow"))
+	if err != nil {
+		return nil, web.Text{}, web.LoginSMSData{}, err
+	}
+	return f, web.TextFor(web.Lang(r, flowLocales(f))), h.smsData(f, trimField(r.PostFormValue("username"))), nil
+}
+
 // smsSend asks for a code and shows the code form. Every number gets the
 // same page: a masked phone (made up when there is no account or phone).
 func (h *Handler) smsSend(w http.ResponseWriter, r *http.Request) error {
-	ctx := r.Context()
-	f, err := h.loadFlow(ctx, r.PostFormValue("flow"))
+	f, t, d, err := h.smsForm(r)
 	if err != nil {
 		return err
 	}
-	t := web.TextFor(web.Lang(r, flowLocales(f)))
-	d := h.smsData(f, trimField(r.PostFormValue("username")))
-	sent, err := h.cfg.SMS.SendLogin(ctx, d.Username, loginBinding(f), h.cfg.ClientIP(r))
+	sent, err := h.cfg.SMS.SendLogin(r.Context(), d.Username, loginBinding(f), h.cfg.ClientIP(r))
 	var (
 		rl     *identity.RateLimitedError
 		refuse *identity.OTPRefusal
@@ -132,12 +138,10 @@ func (h *Handler) smsSend(w http.ResponseWriter, r *http.Request) error {
 // (acr 1, amr [sms]) and continues the flow.
 func (h *Handler) smsVerify(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	f, err := h.loadFlow(ctx, r.PostFormValue("flow"))
+	f, t, d, err := h.smsForm(r)
 	if err != nil {
 		return err
 	}
-	t := web.TextFor(web.Lang(r, flowLocales(f)))
-	d := h.smsData(f, trimField(r.PostFormValue("username")))
 	c, err := h.cfg.SMS.VerifyLogin(ctx, d.Username, loginBinding(f), r.PostFormValue("code"))
 	if err != nil {
 		var ne *identity.NumberError
@@ -253,15 +257,23 @@ func (h *Handler) stepUpPage(w http.ResponseWriter, r *http.Request) error {
 	return h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, http.StatusOK, h.stepUpData(f, s, c)))
 }
 
-func (h *Handler) stepUpSend(w http.ResponseWriter, r *http.Request) error {
-	f, s, c, err := h.stepUpContext(r, r.PostFormValue("flow"))
-	if err != nil {
-		return err
+// stepUpForm is what both step-up forms need; done is true when the page
+// was answered already (no factor to ask for here).
+func (h *Handler) stepUpForm(w http.ResponseWriter, r *http.Request) (f *oauth.Flow, s *identity.Session, c *identity.Citizen, t web.Text, d web.StepUpData, done bool, err error) {
+	if f, s, c, err = h.stepUpContext(r, r.PostFormValue("flow")); err != nil {
+		return
 	}
-	t := web.TextFor(web.Lang(r, flowLocales(f)))
-	d := h.stepUpData(f, s, c)
+	t, d = web.TextFor(web.Lang(r, flowLocales(f))), h.stepUpData(f, s, c)
 	if d.NoPhone || d.PasswordURL != "" {
-		return h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, http.StatusOK, d))
+		return f, s, c, t, d, true, h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, http.StatusOK, d))
+	}
+	return
+}
+
+func (h *Handler) stepUpSend(w http.ResponseWriter, r *http.Request) error {
+	f, s, c, t, d, done, err := h.stepUpForm(w, r)
+	if done || err != nil {
+		return err
 	}
 	sent, err := h.cfg.SMS.SendStepUp(r.Context(), c, stepUpBinding(f, s), h.cfg.ClientIP(r))
 	var rl *identity.RateLimitedError
@@ -289,14 +301,9 @@ func (h *Handler) stepUpSend(w http.ResponseWriter, r *http.Request) error {
 // the flow.
 func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request) error {
 	ctx := r.Context()
-	f, s, c, err := h.stepUpContext(r, r.PostFormValue("flow"))
-	if err != nil {
+	f, s, c, t, d, done, err := h.stepUpForm(w, r)
+	if done || err != nil {
 		return err
-	}
-	t := web.TextFor(web.Lang(r, flowLocales(f)))
-	d := h.stepUpData(f, s, c)
-	if d.NoPhone || d.PasswordURL != "" {
-		return h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, http.StatusOK, d))
 	}
 	if err := h.cfg.SMS.VerifyStepUp(ctx, c, stepUpBinding(f, s), r.PostFormValue("code")); err != nil {
 		status, msg, cerr := codeError(w, t, err)
