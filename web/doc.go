@@ -16,7 +16,7 @@
 //   - Security headers on every page: a strict CSP (no inline script or
 //     style; form-action 'self' plus, per response, the client's redirect
 //     origin — Chrome applies form-action to the redirect chain after a POST),
-//     X-Frame-Options DENY, nosniff, Referrer-Policy no-referrer,
+//     X-Frame-Options DENY, nosniff, Referrer-Policy same-origin,
 //     Cache-Control no-store on every dynamic page, HSTS when Secure.
 //   - CSRF: a random per-browser secret in an HttpOnly SameSite=Strict
 //     cookie (__Host-yihao-csrf when Secure), an HMAC of it in every form;

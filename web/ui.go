@@ -21,12 +21,13 @@ const (
 	PageError         = "error.html"
 	PageLogoutConfirm = "logout_confirm.html"
 	PageLoggedOut     = "logged_out.html"
+	PagePasskeys      = "passkeys.html"
 )
 
 // Pages lists every page template name.
 func Pages() []string {
 	return []string{PageLogin, PageRegister, PageRegisterDone, PageConsent, PageHome,
-		PageError, PageLogoutConfirm, PageLoggedOut, PageLoginSMS, PageLoginSMSCode, PageLoginStepUp,
+		PageError, PageLogoutConfirm, PageLoggedOut, PageLoginSMS, PageLoginSMSCode, PageLoginStepUp, PagePasskeys,
 		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity}
 }
 
@@ -139,7 +140,11 @@ type page struct {
 	SwitchLang string
 	LogoutPath string
 	Data       any
+	static     *staticFiles
 }
+
+// Static is the versioned URL of a file under static/ ({{$.Static "passkey.js"}}).
+func (p page) Static(name string) string { return p.static.url(name) }
 
 // CSRFField is the name of the hidden form field holding the CSRF token.
 const CSRFField = "csrf_token"
@@ -161,6 +166,7 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, name string, v View)
 		SwitchLang: otherLang(lang),
 		LogoutPath: LogoutPath,
 		Data:       v.Data,
+		static:     u.static,
 	}
 	var buf bytes.Buffer
 	if err := t.ExecuteTemplate(&buf, "layout", p); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/yihao-gov/yihao/web/account"
 	"github.com/yihao-gov/yihao/web/consent"
 	"github.com/yihao-gov/yihao/web/login"
+	"github.com/yihao-gov/yihao/web/passkey"
 )
 
 // ephemeral is the short-lived-state backend: Redis, or the embedded store.
@@ -199,6 +200,15 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Passkeys need a domain name (WebAuthn refuses IP addresses): with an
+	// issuer such as http://127.0.0.1:8080 they are off, with one log line.
+	pk, err := passkey.New(passkey.Config{
+		UI: ui, Sessions: sessions, Flows: provider, Citizens: a.sql, Passkeys: a.sql, State: a.eph,
+		Issuer: a.cfg.Issuer, DecoyKey: a.sec.limitKey, Logger: a.log,
+	})
+	if err != nil {
+		a.log.Warn("passkeys are off", "reason", err.Error())
+	}
 	mux := http.NewServeMux()
 	provider.Mount(mux)
 	ui.Mount(mux)
@@ -207,6 +217,9 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		mux.Handle("GET /dev/sms", login.DevSMSPage(devSMS.Recent))
 	}
 	ch.Mount(mux)
+	if pk != nil {
+		pk.Mount(mux)
+	}
 	acct.Mount(mux)
 	mux.Handle("POST /logout", ui.Page(func(w http.ResponseWriter, r *http.Request) error {
 		s, err := sessions.RequestSession(r)

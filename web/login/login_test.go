@@ -403,7 +403,7 @@ func TestSecurityHeadersOnEveryPage(t *testing.T) {
 		h := w.Header()
 		if !strings.HasPrefix(h.Get("Content-Security-Policy"), "default-src 'none'; style-src 'self';") ||
 			h.Get("X-Frame-Options") != "DENY" || h.Get("X-Content-Type-Options") != "nosniff" ||
-			h.Get("Referrer-Policy") != "no-referrer" || h.Get("Cache-Control") != "no-store" ||
+			h.Get("Referrer-Policy") != "same-origin" || h.Get("Cache-Control") != "no-store" ||
 			h.Get("Strict-Transport-Security") == "" {
 			t.Errorf("%s: headers %v", path, h)
 		}
