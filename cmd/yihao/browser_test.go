@@ -383,6 +383,28 @@ func TestBrowserPasskeyEnrolAndLogin(t *testing.T) {
 	if err != nil || after.SignCount == 0 || after.LastUsedAt.IsZero() {
 		t.Errorf("after two logins: %+v, %v; want a counter above 0 and a last use", after, err)
 	}
+
+	// A counter that goes backwards (the stored one is ahead, as after a
+	// clone's use) is refused: no session, the login page says so.
+	if err := ts.app.sql.UpdatePasskeyUse(context.Background(), keys[0].ID, 1<<31, false, time.Now()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Call(p.ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	authURL, _ := r.authorizeURL()
+	p.do(chromedp.Navigate(authURL+"&ui_locales=en"), chromedp.WaitVisible(chromedp.ID("passkey-login-button")),
+		chromedp.Click(chromedp.ID("passkey-login-button")))
+	if _, err := chromedp.Run(p.ctx, chromedp.Poll[bool](`document.getElementById("passkey-status").textContent.includes("could not sign you in")`,
+		chromedp.WithPollingTimeout(10*time.Second))); err != nil {
+		t.Fatalf("no refusal shown after a counter regression: %v", err)
+	}
+	if u, err := url.Parse(p.location()); err != nil || u.Path != "/login" {
+		t.Fatalf("after a counter regression the browser is at %s, want /login", p.location())
+	}
+	p.mu.Lock()
+	p.problems = slices.DeleteFunc(p.problems, func(s string) bool { return strings.Contains(s, "/login/passkey/finish") }) // the expected 400
+	p.mu.Unlock()
 	p.checkClean()
 }
 
