@@ -354,6 +354,12 @@ func (p *Provider) ConsentDone(ctx context.Context, flowID, citizenID string, ap
 	if err := p.deps.Consents.SaveConsent(ctx, &Consent{CitizenID: citizenID, ClientID: f.ClientID, Scopes: scopes, GrantedAt: p.now().UTC()}); err != nil {
 		return "", err
 	}
+	if err := p.record(ctx, &identity.AuditEntry{
+		Action: identity.AuditConsentGranted, CitizenID: citizenID, Actor: identity.ActorCitizen + citizenID,
+		ClientID: f.ClientID, SessionID: f.SessionID, Detail: map[string]string{"scopes": strings.Join(f.Scopes, " ")},
+	}); err != nil {
+		return "", err
+	}
 	f.Consented = true
 	if err := p.saveFlow(ctx, f); err != nil {
 		return "", err

@@ -43,7 +43,9 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		p.fosite.WriteAccessError(ctx, w, ar, p.accessErr(r, err))
 		return
 	}
-	if err := p.auditTokenIssued(ctx, r, ar, session); err != nil {
+	// The grant handler may have replaced the session (refresh, device grant).
+	issued, _ := ar.GetSession().(*Session)
+	if err := p.auditTokenIssued(ctx, r, ar, issued); err != nil {
 		p.log.ErrorContext(ctx, "audit: token issue not recorded", "err", err)
 		p.fosite.WriteAccessError(ctx, w, ar, fosite.ErrTemporarilyUnavailable)
 		return

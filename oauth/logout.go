@@ -219,6 +219,13 @@ func (p *Provider) RevokeGrant(ctx context.Context, grantID string) error {
 	if err := p.deps.Grants.RevokeGrant(ctx, grantID, p.now().UTC()); err != nil && !errors.Is(err, identity.ErrNotFound) {
 		return err
 	}
+	if g, err := p.deps.Grants.Grant(ctx, grantID); err == nil && g.CitizenID != "" {
+		// A kill path never waits on the audit: a failure is logged.
+		if err := p.record(ctx, &identity.AuditEntry{Action: identity.AuditGrantRevoked, CitizenID: g.CitizenID, Actor: identity.ActorSystem,
+			ClientID: g.ClientID, SessionID: g.SessionID, GrantID: g.ID}); err != nil {
+			p.log.WarnContext(ctx, "audit: grant revocation not recorded", "err", err)
+		}
+	}
 	for _, kind := range []StateKind{KindAccessToken, KindAuthorizeCode, KindPKCE, KindOIDC} {
 		if _, err := p.deps.State.DeleteGrantState(ctx, kind, grantID); err != nil {
 			return err

@@ -32,7 +32,7 @@ func (a *app) hasher() *identity.PasswordHasher {
 
 // register creates a citizen from the command line (operators, scripts).
 func (a *app) register(ctx context.Context, n identity.Number, name, phone, password string) (*identity.Citizen, error) {
-	reg := &identity.Registrar{Citizens: a.sql, Hasher: a.hasher()}
+	reg := &identity.Registrar{Citizens: a.sql, Hasher: a.hasher(), Audit: a.sql}
 	c, err := reg.Register(ctx, identity.RegisterInput{Number: n.Value(), DocumentType: n.Type(), Name: name, Phone: phone, Password: password})
 	if errors.Is(err, identity.ErrAlreadyRegistered) {
 		return nil, errors.New("--id-number: a citizen with this number is already registered")
