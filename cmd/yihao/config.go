@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -166,7 +167,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Issuer == "" {
 		if c.Dev {
-			c.Issuer = "http://" + strings.Replace(c.Listen, "0.0.0.0", "localhost", 1)
+			// localhost rather than an IP address: WebAuthn (passkeys) refuses IP hosts.
+			host, port, _ := net.SplitHostPort(c.Listen)
+			if host == "" || host == "0.0.0.0" || host == "127.0.0.1" || host == "::" || host == "::1" {
+				host = "localhost"
+			}
+			c.Issuer = "http://" + net.JoinHostPort(host, port)
 		} else {
 			bad("YIHAO_ISSUER", "is required (the public https URL of this server)")
 		}
