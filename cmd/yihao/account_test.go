@@ -156,3 +156,50 @@ func TestAccountEndOtherSessions(t *testing.T) {
 		t.Errorf("this browser was signed out too: %v", loc)
 	}
 }
+
+func TestAccountHistoryPagesAndExport(t *testing.T) {
+	ts := startServer(t)
+	site := newRP(t, ts, "history-site")
+	_, number := ts.citizen()
+	br := ts.browser()
+	tok, _ := site.exchange(site.login(br, number))
+	req, _ := http.NewRequest(http.MethodGet, ts.URL+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	if resp, err := http.DefaultClient.Do(req); err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("userinfo: %v %v", resp, err)
+	} else {
+		resp.Body.Close()
+	}
+	site.introspect(tok.AccessToken)
+	for _, path := range []string{"/account/logins", "/account/data-use", "/account/data-use?lang=en"} {
+		resp, body := br.get(ts.URL + path)
+		if resp.StatusCode != http.StatusOK || !contains(body, `name="csrf_token"`) || contains(body, "MISSING:") {
+			t.Fatalf("GET %s: status %d\n%.2000s", path, resp.StatusCode, body)
+		}
+	}
+	// Every release is listed: the tokens with their scopes, the claims read, the introspection.
+	_, body := br.get(ts.URL + "/account/data-use?lang=en")
+	for _, want := range []string{"Tokens issued", "openid、profile、offline_access", "Details read", "Token checked", "Site history-site"} {
+		if !contains(body, want) {
+			t.Errorf("data-use page lacks %q", want)
+		}
+	}
+	if _, logins := br.get(ts.URL + "/account/logins?lang=en"); !contains(logins, "Signed in") || !contains(logins, "password · network 127.0.0.0/24") {
+		t.Errorf("login history lacks the sign-in:\n%.3000s", logins)
+	}
+	resp, _ := br.post(ts.URL+"/account/data-use", url.Values{"csrf_token": {field(t, csrfRe, body)}, "site": {"history-site"}, "kind": {"token"}})
+	if resp.Request.URL.Path != "/account/data-use" || resp.Request.URL.Query().Get("site") != "history-site" {
+		t.Fatalf("filter ended at %s", resp.Request.URL)
+	}
+	resp, csvBody := br.get(ts.URL + "/account/data-use/export?format=csv&site=history-site")
+	if resp.StatusCode != http.StatusOK || !strings.HasPrefix(csvBody, "\ufefftime,kind,site_id,site,released") ||
+		!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment;") {
+		t.Fatalf("export: status %d %v\n%.500s", resp.StatusCode, resp.Header, csvBody)
+	}
+	if strings.Count(csvBody, "\n") != 4 || !contains(csvBody, ",token,history-site,Site history-site,openid profile offline_access,") {
+		t.Errorf("export:\n%s", csvBody)
+	}
+	if contains(csvBody, number) {
+		t.Fatal("the export contains the ID number")
+	}
+}

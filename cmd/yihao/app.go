@@ -195,11 +195,6 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
-	acct, err := account.New(account.Config{UI: ui, Sessions: sessions, SessionList: a.eph, Citizens: a.sql,
-		Protocol: provider, Clients: a.sql})
-	if err != nil {
-		return nil, err
-	}
 	// Passkeys need a domain name (WebAuthn refuses IP addresses): with an
 	// issuer such as http://127.0.0.1:8080 they are off, with one log line.
 	pk, err := passkey.New(passkey.Config{
@@ -208,6 +203,15 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	})
 	if err != nil {
 		a.log.Warn("passkeys are off", "reason", err.Error())
+	}
+	acctCfg := account.Config{UI: ui, Sessions: sessions, SessionList: a.eph, Citizens: a.sql,
+		Protocol: provider, Clients: a.sql, Activity: account.FromAudit(a.sql)}
+	if pk != nil {
+		acctCfg.PasskeysURL = "/account/passkeys"
+	}
+	acct, err := account.New(acctCfg)
+	if err != nil {
+		return nil, err
 	}
 	mux := http.NewServeMux()
 	provider.Mount(mux)
