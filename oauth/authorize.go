@@ -187,8 +187,14 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 		switch {
 		case slices.Contains(prompt, "none"):
 			return fosite.ErrLoginRequired.WithHint("The session is below the requested acr_values.")
+		case ACRRank(required) > ACRRank(ACRMulti) && loggedInHere:
+			// A fresh login in this very flow still fell short: the
+			// citizen has no passkey (the one factor that reaches acr 3).
+			return fosite.ErrAccessDenied.WithHint("The requested acr_values need a passkey login.")
 		case ACRRank(required) > ACRRank(ACRMulti):
-			return fosite.ErrAccessDenied.WithHint("The requested acr_values need a login this service cannot offer here.")
+			// Only a passkey login reaches acr 3: ask for a fresh login,
+			// where the passkey button is.
+			return p.redirectToStep(ctx, w, r, ar, flow, client, "/login", nil)
 		}
 		if flow == nil {
 			flow = p.newFlow(ar, client, requestedAt)
