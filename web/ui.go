@@ -26,9 +26,9 @@ const (
 
 // Pages lists every page template name.
 func Pages() []string {
-	return []string{PageLogin, PageRegister, PageRegisterDone, PageConsent, PageHome,
+	return append([]string{PageLogin, PageRegister, PageRegisterDone, PageConsent, PageHome,
 		PageError, PageLogoutConfirm, PageLoggedOut, PageLoginSMS, PageLoginSMSCode, PageLoginStepUp, PagePasskeys,
-		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity}
+		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity}, consolePages()...)
 }
 
 const layoutFile = "layout.html"

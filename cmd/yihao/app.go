@@ -221,6 +221,9 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		mux.Handle("GET /dev/sms", login.DevSMSPage(devSMS.Recent))
 	}
 	ch.Mount(mux)
+	if err := a.mountConsole(mux, ui, provider, secure); err != nil {
+		return nil, err
+	}
 	if pk != nil {
 		pk.Mount(mux)
 	}

@@ -21,6 +21,7 @@ Usage:
   yihao keys rotate|generate [flags]       rotate signing keys / print new secret keys
   yihao client create|list|get|delete      manage service sites (relying parties)
   yihao citizen create|get                 manage citizen accounts
+  yihao operator create|list|bind-client   manage console operators (TOTP URI printed once)
   yihao audit verify|export [--citizen ID] check the audit chain / write it as JSON lines
   yihao bench [--duration 5s] [--concurrency 16] [--redis-url …] [--database-url …]
                                            load-test a server it starts, measuring its CPU
@@ -59,6 +60,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdClient(ctx, rest, stdout, stderr)
 	case "citizen":
 		return cmdCitizen(ctx, rest, stdin, stdout, stderr)
+	case "operator":
+		return cmdOperator(ctx, rest, stdin, stdout, stderr)
 	case "audit":
 		return cmdAudit(ctx, rest, stdout, stderr)
 	case "bench":
