@@ -144,6 +144,25 @@ func TestConsoleRegionScopeFreezeAndApproval(t *testing.T) {
 		t.Fatal("the number is in a URL")
 	}
 
+	// Every look-up was audited with its reason and outcome, never the number.
+	lookups, err := ts.app.sql.AuditEntries(ctx, identity.AuditQuery{Actions: []identity.AuditAction{identity.AuditConsoleLookup}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	outcomes := map[string]int{}
+	for _, e := range lookups.Entries {
+		if e.Actor != identity.ActorOperator+county.ID || e.Detail["reason"] != "counter visit" {
+			t.Errorf("look-up entry: actor %s reason %q", e.Actor, e.Detail["reason"])
+		}
+		if strings.Contains(toJSON(e), insideNumber) || strings.Contains(toJSON(e), n.Value()) {
+			t.Error("a look-up entry holds a document number")
+		}
+		outcomes[e.Detail["outcome"]]++
+	}
+	if outcomes["out_of_region"] != 1 || outcomes["found"] != 1 || len(lookups.Entries) != 2 {
+		t.Errorf("look-ups audited: %v (%d entries), want one out_of_region and one found", outcomes, len(lookups.Entries))
+	}
+
 	// Freeze through the console.
 	resp, page = ob.consolePost("/console/citizens/"+inside.ID+"/freeze", page, url.Values{"reason": {"reported stolen"}})
 	if resp.StatusCode != http.StatusOK || !contains(page, `id="citizen-status">已冻结`) {
