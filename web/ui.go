@@ -28,7 +28,8 @@ const (
 func Pages() []string {
 	return append([]string{PageLogin, PageRegister, PageRegisterDone, PageConsent, PageHome,
 		PageError, PageLogoutConfirm, PageLoggedOut, PageLoginSMS, PageLoginSMSCode, PageLoginStepUp, PagePasskeys,
-		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity}, consolePages()...)
+		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity,
+		PageDevice}, consolePages()...)
 }
 
 const layoutFile = "layout.html"

@@ -18,6 +18,7 @@ import (
 	"github.com/yihao-gov/yihao/web"
 	"github.com/yihao-gov/yihao/web/account"
 	"github.com/yihao-gov/yihao/web/consent"
+	"github.com/yihao-gov/yihao/web/device"
 	"github.com/yihao-gov/yihao/web/login"
 	"github.com/yihao-gov/yihao/web/passkey"
 )
@@ -195,6 +196,10 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, err
 	}
+	dh, err := device.New(device.Config{UI: ui, Sessions: sessions, Devices: provider})
+	if err != nil {
+		return nil, err
+	}
 	// Passkeys need a domain name (WebAuthn refuses IP addresses): with an
 	// issuer such as http://127.0.0.1:8080 they are off, with one log line.
 	pk, err := passkey.New(passkey.Config{
@@ -224,10 +229,11 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err := a.mountConsole(mux, ui, provider, secure); err != nil {
 		return nil, err
 	}
+	acct.Mount(mux)
 	if pk != nil {
 		pk.Mount(mux)
 	}
-	acct.Mount(mux)
+	dh.Mount(mux)
 	mux.Handle("POST /logout", ui.Page(func(w http.ResponseWriter, r *http.Request) error {
 		s, err := sessions.RequestSession(r)
 		if err == nil {
