@@ -45,6 +45,11 @@ type Authenticator struct {
 
 	AccountLimit Limit // zero means DefaultAccountLimit
 	IPLimit      Limit // zero means DefaultIPLimit
+	// Lockout bounds consecutive failures per account (lockout.go); zero
+	// means DefaultLockout. Delay is the progressive delay given the
+	// failures so far; nil means DefaultLoginDelay.
+	Lockout Limit
+	Delay   func(failures int64) time.Duration
 	// LimitKeySecret, when set, keys the account counter with
 	// HMAC-SHA256 instead of SHA-256, so the counter keys in Redis cannot be
 	// matched against a list of numbers. Any stable secret will do.
@@ -65,6 +70,7 @@ type Authenticator struct {
 //   - a *NumberError when raw is not a well-formed number, so the page can
 //     say which part is wrong;
 //   - *RateLimitedError when too many attempts were made;
+//   - ErrPasswordLocked after Lockout consecutive failures (lockout.go);
 //   - ErrInvalidCredentials for an unknown number, a wrong password or a
 //     frozen account, after the same work in each case;
 //   - a wrapped port error (ErrUnavailable, …) when storage fails.
@@ -89,6 +95,9 @@ func (a *Authenticator) LoginNumber(ctx context.Context, n Number, password, cli
 	if first, err := a.limit(ctx, "account", acctKey, a.AccountLimit, DefaultAccountLimit); err != nil {
 		return nil, a.refused(ctx, err, first, nil, clientIP)
 	}
+	if first, err := a.lockout(ctx, acctKey); err != nil {
+		return nil, a.refused(ctx, err, first, nil, clientIP)
+	}
 
 	c, hash, err := a.lookup(ctx, n)
 	if err != nil {
@@ -108,10 +117,8 @@ func (a *Authenticator) LoginNumber(ctx context.Context, n Number, password, cli
 	if !ok || c.Status != StatusActive {
 		return nil, a.refused(ctx, ErrInvalidCredentials, true, c, clientIP)
 	}
-	if a.Limiter != nil {
-		if err := a.Limiter.Reset(ctx, acctKey); err != nil {
-			return nil, fmt.Errorf("identity: login: reset rate limit: %w", err)
-		}
+	if err := a.Unlock(ctx, n); err != nil {
+		return nil, fmt.Errorf("identity: login: %w", err)
 	}
 	if a.Hasher.NeedsRehash(hash) {
 		// Best effort: the login stands even if the upgrade cannot be stored.
@@ -142,6 +149,8 @@ func (a *Authenticator) refused(ctx context.Context, err error, record bool, c *
 	switch {
 	case errors.As(err, &rl):
 		reason = "rate_limited_" + rl.Scope
+	case errors.Is(err, ErrPasswordLocked):
+		reason = "password_locked"
 	case c == nil:
 		reason = "unknown_account"
 	case c.Status != StatusActive:

@@ -26,7 +26,8 @@ func newLoginFixture(t *testing.T) *loginFixture {
 	t.Helper()
 	clock := &fakeClock{t: testNow}
 	f := &loginFixture{citizens: newMemCitizens(), clock: clock, limiter: newMemLimiter(clock.Now)}
-	f.auth = &Authenticator{Citizens: f.citizens, Hasher: fastHasher(), Limiter: f.limiter, Now: clock.Now}
+	f.auth = &Authenticator{Citizens: f.citizens, Hasher: fastHasher(), Limiter: f.limiter, Now: clock.Now,
+		Delay: func(int64) time.Duration { return 0 }}
 	reg := &Registrar{Citizens: f.citizens, Hasher: f.auth.Hasher, Now: clock.Now}
 	alice, err := reg.Register(t.Context(), RegisterInput{Number: aliceNumber, Name: "王丽", Password: alicePassword})
 	if err != nil {
@@ -180,7 +181,8 @@ func TestLoginKeysNeverHoldTheNumber(t *testing.T) {
 			t.Fatalf("key %q holds the number", k)
 		}
 	}
-	want := map[string]bool{"login:ip:198.51.100.7": true, f.auth.accountKey(mustParse(t, ResidentID, aliceNumber)): true}
+	acct := f.auth.accountKey(mustParse(t, ResidentID, aliceNumber))
+	want := map[string]bool{"login:ip:198.51.100.7": true, acct: true, lockKey(acct): true}
 	for _, k := range keys {
 		if !want[k] {
 			t.Errorf("unexpected key %q (keys %v)", k, keys)

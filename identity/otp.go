@@ -93,6 +93,12 @@ type OTPSent struct {
 // locked by wrong codes, or a wrapped port error; otherwise the same answer
 // whether or not the number has an account with a phone.
 func (o *OTP) SendLogin(ctx context.Context, raw, binding, clientIP string) (*OTPSent, error) {
+	return o.sendToNumber(ctx, raw, OTPLogin, binding, clientIP)
+}
+
+// sendToNumber is SendLogin for any purpose that starts from a typed
+// number (login, password recovery).
+func (o *OTP) sendToNumber(ctx context.Context, raw, purpose, binding, clientIP string) (*OTPSent, error) {
 	n, err := ParseAnyAt(raw, o.now())
 	if err != nil {
 		return nil, err
@@ -106,13 +112,13 @@ func (o *OTP) SendLogin(ctx context.Context, raw, binding, clientIP string) (*OT
 	case errors.Is(err, ErrNotFound):
 		c = nil
 	case err != nil:
-		return nil, fmt.Errorf("identity: sms login: %w", err)
+		return nil, fmt.Errorf("identity: sms %s: %w", purpose, err)
 	}
 	phone, deliver := o.fakePhone(acct), false
 	if c != nil && c.Phone != "" && c.Status == StatusActive {
 		phone, deliver = c.Phone, true
 	}
-	return o.send(ctx, acct, phone, OTPLogin, binding, deliver)
+	return o.send(ctx, acct, phone, purpose, binding, deliver)
 }
 
 // VerifyLogin checks a login code for the account with document number raw.
@@ -131,8 +137,13 @@ func (o *OTP) VerifyLogin(ctx context.Context, raw, binding, code string) (*Citi
 	if err != nil {
 		return nil, err
 	}
-	acct := o.accountKey(n)
-	if err := o.use(ctx, acct, OTPLogin, binding, code); err != nil {
+	return o.verifyNumber(ctx, n, OTPLogin, binding, code)
+}
+
+// verifyNumber checks (and consumes) a parsed code sent by sendToNumber and
+// returns the citizen it was delivered to.
+func (o *OTP) verifyNumber(ctx context.Context, n Number, purpose, binding, code string) (*Citizen, error) {
+	if err := o.use(ctx, o.accountKey(n), purpose, binding, code); err != nil {
 		return nil, err
 	}
 	c, err := o.Citizens.CitizenByNumber(ctx, n)
@@ -140,7 +151,7 @@ func (o *OTP) VerifyLogin(ctx context.Context, raw, binding, code string) (*Citi
 		return c, nil
 	}
 	if err != nil && !errors.Is(err, ErrNotFound) {
-		return nil, fmt.Errorf("identity: sms login: %w", err)
+		return nil, fmt.Errorf("identity: sms %s: %w", purpose, err)
 	}
 	return nil, &OTPRefusal{Reason: ErrOTPMismatch}
 }
