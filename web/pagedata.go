@@ -12,6 +12,7 @@ type LoginData struct {
 	Error       string // localized message shown above the form
 	RegisterURL string
 	SMSURL      string // "log in with an SMS code"; "" when SMS is not offered
+	RecoverURL  string // "forgot your password?"; "" when recovery is not offered
 	Return      string // hidden field: a local path to go back to after signing in again (see login.SafeReturn)
 }
 

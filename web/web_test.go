@@ -40,7 +40,7 @@ func newTestUI(t *testing.T, secure bool, log *bytes.Buffer) *UI {
 // samples holds data for every page; TestEveryPage fails when one is missing.
 var samples = map[string]any{
 	PageLogin: LoginData{FlowID: "f1", ClientName: "Tax <Bureau>", Username: "11010519491231002X",
-		Error: "bad", RegisterURL: "/register?flow=f1"},
+		Error: "bad", RegisterURL: "/register?flow=f1", RecoverURL: "/login/recover?flow=f1"},
 	PageRegister: RegisterData{FlowID: "f1", Number: "110", Name: "张三", Phone: "138",
 		Errors: RegisterErrors{Number: "n", Name: "m", Phone: "p", Password: "pw", Confirm: "c", Form: "f"}, LoginURL: "/login"},
 	PageRegisterDone: RegisterDoneData{LoginURL: "/login?flow=f1"},

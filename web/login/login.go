@@ -76,6 +76,8 @@ type Config struct {
 	// and Citizens too, the step-up page asks for a missing second factor.
 	SMS      SMSCodes
 	Upgrader SessionUpgrader
+	// Recovery, when set, offers "forgot your password?" (recover.go).
+	Recovery Recovery
 	Now      func() time.Time // nil means time.Now
 }
 
@@ -119,6 +121,13 @@ func New(cfg Config) (*Handler, error) {
 //	GET  /login/stepup         the missing second factor (?flow=<id>; needs Upgrader and Citizens)
 //	POST /login/stepup/send    send a code to the bound phone
 //	POST /login/stepup/verify  check it; raise the session to acr 2, amr [pwd sms]
+//
+// and, with Recovery set (recover.go):
+//
+//	GET  /login/recover        ask for the ID number (?flow=<id>)
+//	POST /login/recover        send a code; show the code and new-password form (same page for every number)
+//	POST /login/recover/reset  check the code, set the password; 303 to /login/recover/done
+//	GET  /login/recover/done   "your password was changed; you were signed out everywhere"
 func (h *Handler) Mount(mux *http.ServeMux) {
 	ui := h.cfg.UI
 	mux.Handle("GET /login", ui.Page(h.loginPage))
@@ -131,6 +140,9 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /{$}", ui.Page(h.home))
 	if h.cfg.SMS != nil {
 		h.mountSMS(mux)
+	}
+	if h.cfg.Recovery != nil {
+		h.mountRecovery(mux)
 	}
 }
 
@@ -187,7 +199,7 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	d := web.LoginData{RegisterURL: withFlow("/register", f), SMSURL: h.smsURL(f)}
+	d := web.LoginData{RegisterURL: withFlow("/register", f), SMSURL: h.smsURL(f), RecoverURL: h.recoverURL(f)}
 	if f != nil {
 		d.FlowID, d.ClientName, d.Username = f.ID, f.ClientName, f.LoginHint
 	} else {
@@ -211,10 +223,14 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		lang := web.Lang(r, flowLocales(f))
 		ue, ok := web.Describe(err, lang)
+		if errors.Is(err, identity.ErrPasswordLocked) {
+			// Known and unknown numbers lock alike; the way out is another factor.
+			ue, ok = web.UserError{Kind: web.KindRateLimited, Message: web.TextFor(lang).T("login.locked"), Status: http.StatusTooManyRequests}, true
+		}
 		if !ok || ue.Kind == web.KindAlreadyRegistered {
 			return err // 503 / 500 at the edge
 		}
-		if ue.Kind == web.KindRateLimited {
+		if ue.Kind == web.KindRateLimited && ue.RetryAfter > 0 {
 			// The form's own message, and Retry-After for machines.
 			w.Header().Set("Retry-After", fmt.Sprint(int(ue.RetryAfter.Seconds())))
 		}
@@ -222,7 +238,7 @@ func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 			// Anything else about the credentials gets the uniform message.
 			ue.Message, ue.Status = web.TextFor(lang).T("login.invalid"), http.StatusOK
 		}
-		d := web.LoginData{Username: username, Error: ue.Message, RegisterURL: withFlow("/register", f), SMSURL: h.smsURL(f)}
+		d := web.LoginData{Username: username, Error: ue.Message, RegisterURL: withFlow("/register", f), SMSURL: h.smsURL(f), RecoverURL: h.recoverURL(f)}
 		if f != nil {
 			d.FlowID, d.ClientName = f.ID, f.ClientName
 		} else {
