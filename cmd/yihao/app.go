@@ -185,9 +185,12 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("YIHAO_SMS_WEBHOOK_URL: %w", err)
 	}
+	// Password recovery, and the lockout's way back (recovery.go).
+	rec := a.recovery(sms, provider, auth)
+	signIn := unlockingSessions{Sessions: sessions, citizens: a.sql, auth: auth, log: a.log}
 	lh, err := login.New(login.Config{
-		UI: ui, Sessions: sessions, Flows: provider, Citizens: a.sql,
-		Authenticator: authAdapter{auth}, Registrar: regAdapter{reg}, SMS: sms, Upgrader: a.eph,
+		UI: ui, Sessions: signIn, Flows: provider, Citizens: a.sql,
+		Authenticator: authAdapter{auth}, Registrar: regAdapter{reg}, SMS: sms, Upgrader: a.eph, Recovery: rec,
 	})
 	if err != nil {
 		return nil, err
@@ -203,7 +206,7 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	// Passkeys need a domain name (WebAuthn refuses IP addresses): with an
 	// issuer such as http://127.0.0.1:8080 they are off, with one log line.
 	pk, err := passkey.New(passkey.Config{
-		UI: ui, Sessions: sessions, Flows: provider, Citizens: a.sql, Passkeys: a.sql, State: a.eph,
+		UI: ui, Sessions: signIn, Flows: provider, Citizens: a.sql, Passkeys: a.sql, State: a.eph,
 		Issuer: a.cfg.Issuer, DecoyKey: a.sec.limitKey, Logger: a.log,
 	})
 	if err != nil {

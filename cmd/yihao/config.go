@@ -41,6 +41,7 @@ type Config struct {
 	ArgonMemoryKiB  uint          `json:"argon_memory_kib"` // YIHAO_ARGON_MEMORY_KIB
 	ArgonTime       uint          `json:"argon_time"`
 	LoginIPLimit    int64         `json:"login_ip_limit"` // YIHAO_LOGIN_IP_LIMIT: login attempts per IP per 15 minutes (service halls share one address)
+	LoginLockout    int64         `json:"login_lockout"`  // YIHAO_LOGIN_LOCKOUT: consecutive password failures that lock password sign-in (NIST: at most 100)
 	LogFormat       string        `json:"log_format"`     // YIHAO_LOG_FORMAT: json|text
 	LogLevel        string        `json:"log_level"`      // YIHAO_LOG_LEVEL: debug|info|warn|error
 	Migrate         bool          `json:"migrate"`        // YIHAO_MIGRATE: run migrations at serve start
@@ -67,6 +68,7 @@ func defaultConfig() Config {
 		ArgonMemoryKiB:  19456,
 		ArgonTime:       2,
 		LoginIPLimit:    1000,
+		LoginLockout:    100,
 		LogFormat:       "json",
 		LogLevel:        "info",
 	}
@@ -89,6 +91,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, configFile *string) {
 	fs.StringVar(&c.LogFormat, "log-format", c.LogFormat, "json or text (YIHAO_LOG_FORMAT)")
 	fs.StringVar(&c.LogLevel, "log-level", c.LogLevel, "debug, info, warn or error (YIHAO_LOG_LEVEL)")
 	fs.Int64Var(&c.LoginIPLimit, "login-ip-limit", c.LoginIPLimit, "login attempts allowed per client IP per 15 minutes (YIHAO_LOGIN_IP_LIMIT)")
+	fs.Int64Var(&c.LoginLockout, "login-lockout", c.LoginLockout, "consecutive password failures that lock password sign-in until an SMS, passkey or recovery sign-in, 1..100 (YIHAO_LOGIN_LOCKOUT)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway webhook URL; its secret only from YIHAO_SMS_WEBHOOK_SECRET or the file (YIHAO_SMS_WEBHOOK_URL)")
 	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply database migrations at start (YIHAO_MIGRATE)")
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "development: generated keys in the data dir, http issuer on localhost, text logs (YIHAO_DEV)")
@@ -148,6 +151,11 @@ func (c *Config) fromEnv() error {
 	if v, ok := os.LookupEnv("YIHAO_LOGIN_IP_LIMIT"); ok {
 		if _, err := fmt.Sscan(v, &c.LoginIPLimit); err != nil {
 			errs = append(errs, fmt.Errorf("YIHAO_LOGIN_IP_LIMIT: %q is not a number", v))
+		}
+	}
+	if v, ok := os.LookupEnv("YIHAO_LOGIN_LOCKOUT"); ok {
+		if _, err := fmt.Sscan(v, &c.LoginLockout); err != nil {
+			errs = append(errs, fmt.Errorf("YIHAO_LOGIN_LOCKOUT: %q is not a number", v))
 		}
 	}
 	boolean := map[string]*bool{"YIHAO_MIGRATE": &c.Migrate, "YIHAO_DEV": &c.Dev, "YIHAO_DEMO": &c.Demo}
@@ -216,6 +224,9 @@ func (c *Config) Validate() error {
 	}
 	if c.LoginIPLimit < 1 {
 		bad("YIHAO_LOGIN_IP_LIMIT", "must be at least 1")
+	}
+	if c.LoginLockout < 1 || c.LoginLockout > 100 {
+		bad("YIHAO_LOGIN_LOCKOUT", "must be between 1 and 100 (NIST SP 800-63B allows at most 100 consecutive failures)")
 	}
 	switch {
 	case c.SMSWebhookURL != "":
