@@ -64,6 +64,15 @@ type Console struct {
 	Sessions  SessionEnder
 	Hasher    *PasswordHasher
 	Audit     ConsoleAudit // optional
+	// Trail is the chain auditors read (AuditTrail) and administrators
+	// verify (VerifyTrail); optional.
+	Trail AuditLog
+	// Merges keeps merge records (MergeCitizens); optional: without it,
+	// merging is refused.
+	Merges MergeRepository
+	// Passkeys counts a citizen's passkeys, to tell when an action would
+	// remove their last factor; optional (then passkeys are not counted).
+	Passkeys PasskeyLister
 	// Limiter counts sign-in attempts per username (optional: tests).
 	Limiter RateLimiter
 	// SignInLimit: zero means 5 failures per 15 minutes.
@@ -315,20 +324,25 @@ func (c *Console) Citizen(ctx context.Context, op *Operator, citizenID string) (
 	return c.view(ctx, cit)
 }
 
-// SetPhone binds a phone number to the citizen, or unbinds it (raw "").
+// SetPhone binds a phone number to the citizen, or unbinds it (raw ""). An
+// unbinding that would remove their last factor answers *PendingApproval.
 func (c *Console) SetPhone(ctx context.Context, op *Operator, citizenID, raw string) error {
 	if err := require(op, changers...); err != nil {
 		return err
 	}
-	if _, err := c.inScope(ctx, op, citizenID); err != nil {
+	cit, err := c.inScope(ctx, op, citizenID)
+	if err != nil {
 		return err
 	}
 	phone := ""
 	if strings.TrimSpace(raw) != "" {
-		var err error
 		if phone, err = NormalizePhone(raw); err != nil {
 			return err
 		}
+	} else if last, err := c.lastFactor(ctx, cit, "phone"); err != nil {
+		return err
+	} else if last {
+		return c.askLastFactor(ctx, op, cit, "phone", "")
 	}
 	if err := c.Admin.SetCitizenPhone(ctx, citizenID, phone); err != nil {
 		return fmt.Errorf("identity: set phone: %w", err)
@@ -468,6 +482,12 @@ func (c *Console) Decide(ctx context.Context, op *Operator, approvalID string, a
 			return fmt.Errorf("identity: unfreeze: %w", err)
 		}
 		return c.audit(ctx, op, AuditConsoleUnfrozen, a.Target, map[string]string{"approval": a.ID, "requested_by": a.RequestedBy})
+	case ApproveMerge:
+		return c.merge(ctx, op, a)
+	case ApproveUnmerge:
+		return c.unmerge(ctx, op, a)
+	case ApproveRemoveLastFactor:
+		return c.removeLastFactor(ctx, op, a)
 	case ApproveOperatorChange:
 		t, err := c.Operators.Operator(ctx, a.Target)
 		if err != nil {
@@ -488,7 +508,7 @@ func (c *Console) Decide(ctx context.Context, op *Operator, approvalID string, a
 }
 
 func citizenOf(a *Approval) string {
-	if a.Action == ApproveUnfreeze {
+	if a.Action != ApproveOperatorChange {
 		return a.Target
 	}
 	return ""
@@ -557,7 +577,9 @@ func (c *Console) RegisterInPerson(ctx context.Context, op *Operator, in InPerso
 }
 
 // ResetCredentials removes the citizen's password (they set a new one
-// through SMS), marks the account as reset, and ends their sessions.
+// through SMS), marks the account as reset, and ends their sessions. When
+// the password is their last factor (no phone, no passkey) nothing changes:
+// it answers *PendingApproval, and a second operator's approval does it.
 func (c *Console) ResetCredentials(ctx context.Context, op *Operator, citizenID, reason string) error {
 	if err := require(op, changers...); err != nil {
 		return err
@@ -566,8 +588,14 @@ func (c *Console) ResetCredentials(ctx context.Context, op *Operator, citizenID,
 	if err != nil {
 		return err
 	}
-	if _, err := c.inScope(ctx, op, citizenID); err != nil {
+	cit, err := c.inScope(ctx, op, citizenID)
+	if err != nil {
 		return err
+	}
+	if last, err := c.lastFactor(ctx, cit, "password"); err != nil {
+		return err
+	} else if last {
+		return c.askLastFactor(ctx, op, cit, "password", why)
 	}
 	if err := c.Admin.ResetCitizenCredentials(ctx, citizenID, op.ID, c.now()); err != nil {
 		return fmt.Errorf("identity: reset credentials: %w", err)

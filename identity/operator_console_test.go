@@ -590,10 +590,22 @@ func TestRegisterInPersonAndReset(t *testing.T) {
 	if err != nil || v.CredentialsResetAt.IsZero() || v.RegionName != "朝阳区" {
 		t.Fatalf("view after reset: %+v, %v", v, err)
 	}
-	if err := f.console.SetPhone(ctx, op, c.ID, ""); err != nil {
+	// The phone is now the citizen's last factor (no password, no
+	// passkey): unbinding it waits for a second operator.
+	var pa *PendingApproval
+	if err := f.console.SetPhone(ctx, op, c.ID, ""); !errors.As(err, &pa) || !errors.Is(err, ErrApprovalRequested) {
+		t.Fatalf("unbind the last factor: %v, want *PendingApproval", err)
+	}
+	if got, _ := f.store.Citizen(ctx, c.ID); got.Phone == "" {
+		t.Fatal("last factor removed without approval")
+	}
+	if err := f.console.Decide(ctx, op, pa.Approval.ID, true); !errors.Is(err, ErrSameOperator) {
+		t.Fatalf("same operator approves: %v", err)
+	}
+	if err := f.console.Decide(ctx, f.operator(t, "clerk2", "1101", RoleRegistrar), pa.Approval.ID, true); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := f.store.Citizen(ctx, c.ID); got.Phone != "" {
-		t.Fatal("phone not unbound")
+		t.Fatal("phone not unbound after approval")
 	}
 }

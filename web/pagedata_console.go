@@ -16,7 +16,7 @@ const (
 // consolePages lists them for Pages.
 func consolePages() []string {
 	return []string{PageConsoleLogin, PageConsole, PageConsoleCitizen, PageConsoleRegister,
-		PageConsoleApprovals, PageConsoleClients, PageConsoleClient, PageConsoleOperators}
+		PageConsoleApprovals, PageConsoleClients, PageConsoleClient, PageConsoleOperators, PageConsoleAudit}
 }
 
 // ConsoleOption is one choice of a select or a group of checkboxes.
@@ -34,6 +34,7 @@ type ConsoleBase struct {
 	Roles     string // localized
 	Admin     bool
 	CanChange bool
+	Auditor   bool // may read the audit trail
 	Notice    string
 	Error     string
 }
@@ -65,6 +66,11 @@ type ConsoleCitizen struct {
 	Frozen       bool
 	MaskedPhone  string
 	ResetAt      string
+	// A merged account: the survivor (masked), when, and whether it can
+	// still be reversed.
+	MergedInto  string
+	MergedAt    string
+	Unmergeable bool
 }
 
 // ConsoleCitizenData is console_citizen.html.

@@ -178,7 +178,7 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		return nil, err
 	}
 	hasher := a.hasher()
-	auth := &identity.Authenticator{Citizens: a.sql, Hasher: hasher, Limiter: a.eph, LimitKeySecret: a.sec.limitKey,
+	auth := &identity.Authenticator{Citizens: a.signInCitizens(), Hasher: hasher, Limiter: a.eph, LimitKeySecret: a.sec.limitKey,
 		IPLimit: identity.Limit{Max: a.cfg.LoginIPLimit, Window: 15 * time.Minute}, Audit: a.sql}
 	reg := &identity.Registrar{Citizens: a.sql, Hasher: hasher, Audit: a.sql}
 	sms, devSMS, err := a.smsCodes()
@@ -206,7 +206,7 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	// Passkeys need a domain name (WebAuthn refuses IP addresses): with an
 	// issuer such as http://127.0.0.1:8080 they are off, with one log line.
 	pk, err := passkey.New(passkey.Config{
-		UI: ui, Sessions: signIn, Flows: provider, Citizens: a.sql, Passkeys: a.sql, State: a.eph,
+		UI: ui, Sessions: signIn, Flows: provider, Citizens: a.signInCitizens(), Passkeys: a.sql, State: a.eph,
 		Issuer: a.cfg.Issuer, DecoyKey: a.sec.limitKey, Logger: a.log,
 	})
 	if err != nil {

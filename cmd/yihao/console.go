@@ -18,7 +18,7 @@ import (
 // console is the use-case layer of the operator console and admin API.
 func (a *app) console(kill identity.SessionEnder) *identity.Console {
 	c := &identity.Console{Operators: a.sql, Approvals: a.sql, Citizens: a.sql, Admin: a.sql,
-		Sessions: kill, Hasher: a.hasher()}
+		Sessions: kill, Hasher: a.hasher(), Trail: a.sql, Merges: a.sql, Passkeys: a.sql}
 	if al, ok := any(a.sql).(identity.ConsoleAudit); ok {
 		c.Audit = al
 	}

@@ -45,7 +45,7 @@ func (a *app) smsCodes() (codes login.SMSCodes, dev *identity.DevSender, err err
 	}
 	log := a.log
 	otp := &identity.OTP{
-		Citizens: a.sql, Store: a.eph, Sender: sender, Limiter: a.eph, Secret: secret,
+		Citizens: a.signInCitizens(), Store: a.eph, Sender: sender, Limiter: a.eph, Secret: secret,
 		IPLimit:     identity.Limit{Max: a.cfg.LoginIPLimit, Window: 15 * time.Minute},
 		OnSendError: func(err error) { log.Warn("SMS delivery failed", "err", err) },
 	}

@@ -185,8 +185,9 @@ var migrations = []migration{
 			indexes: []index{{"passkeys_citizen_idx", "citizen_id"}},
 		},
 	)},
-	{id: "0007_audit_chain", stmts: auditMigration},   // see audit.go
-	{id: "0008_operators", stmts: operatorsMigration}, // see operators.go
+	{id: "0007_audit_chain", stmts: auditMigration},     // see audit.go
+	{id: "0008_operators", stmts: operatorsMigration},   // see operators.go
+	{id: "0009_citizen_merges", stmts: mergesMigration}, // see merges.go
 }
 
 // columnTypes maps the placeholders of column definitions to each

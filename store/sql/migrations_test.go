@@ -83,6 +83,11 @@ func TestMigrationsStepByStep(t *testing.T) {
 				}
 				return s.CreateApproval(ctx, &identity.Approval{ID: "ap-m", Action: identity.ApproveUnfreeze, Target: "cit-m", RequestedBy: "op-m", RequestedAt: migT0})
 			},
+			"0009_citizen_merges": func() error {
+				// A reversed merge record (the citizen rows stay as they are).
+				return s.db.WithContext(ctx).Create(&mergeRow{ID: "mg-m", MergedID: "cit-m", SurvivorID: "cit-m", PrevStatus: "active",
+					MovedConsents: "[]", DroppedConsents: "[]", MergedAt: migT0, UnmergedAt: &migT0}).Error
+			},
 		}
 		for i, id := range ids {
 			if err := s.migrateTo(ctx, id); err != nil {
@@ -136,7 +141,10 @@ func TestMigrationsStepByStep(t *testing.T) {
 		if p, err := s.Passkey(ctx, []byte("cred-m")); err != nil || p.CitizenID != "cit-m" || p.SignCount != 7 {
 			t.Errorf("Passkey = %+v, %v", p, err)
 		}
-		for table, want := range map[string]int64{"citizens": 1, "passwords": 1, "clients": 1, "grants": 1, "refresh_tokens": 1, "consents": 1, "signing_keys": 1} {
+		if m, err := s.MergesInto(ctx, "cit-m"); err != nil || len(m) != 0 {
+			t.Errorf("MergesInto = %v, %v (the merge record is reversed)", m, err)
+		}
+		for table, want := range map[string]int64{"citizen_merges": 1, "citizens": 1, "passwords": 1, "clients": 1, "grants": 1, "refresh_tokens": 1, "consents": 1, "signing_keys": 1} {
 			if n := countRows(t, s, table); n != want {
 				t.Errorf("%s has %d rows, want %d", table, n, want)
 			}

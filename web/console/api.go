@@ -235,6 +235,10 @@ func (h *Handler) apiCitizen(r *http.Request, op *identity.Operator) (int, any, 
 
 // afterChange answers with the citizen as they now are.
 func (h *Handler) afterChange(r *http.Request, op *identity.Operator, err error) (int, any, error) {
+	var pa *identity.PendingApproval
+	if errors.As(err, &pa) {
+		return http.StatusAccepted, map[string]string{"status": "approval_requested", "approval": pa.Approval.ID}, nil
+	}
 	if err != nil {
 		return 0, nil, err
 	}

@@ -102,6 +102,9 @@ func (h *Handler) renderCitizen(w http.ResponseWriter, r *http.Request, op *iden
 	}
 	t := web.TextFor(web.Lang(r, nil))
 	d := web.ConsoleCitizenData{ConsoleBase: h.base(r, op), Citizen: h.citizenView(t, c)}
+	if err := h.mergeView(r, op, c, &d.Citizen); err != nil {
+		return err
+	}
 	d.Error = msg
 	return h.cfg.UI.Render(w, r, web.PageConsoleCitizen, web.View{Status: status, Data: d})
 }
@@ -111,6 +114,9 @@ func (h *Handler) renderCitizen(w http.ResponseWriter, r *http.Request, op *iden
 func (h *Handler) citizenAction(w http.ResponseWriter, r *http.Request, op *identity.Operator, what string, f func(id string) error) error {
 	id := r.PathValue("id")
 	if err := f(id); err != nil {
+		if pendingDone(w, r, id, err) {
+			return nil
+		}
 		if msg, ok := h.describe(r, err); ok {
 			return h.renderCitizen(w, r, op, http.StatusBadRequest, msg)
 		}
@@ -202,9 +208,15 @@ func (h *Handler) renderApprovals(w http.ResponseWriter, r *http.Request, op *id
 		v := web.ConsoleApproval{ID: a.ID, Action: label(t, "console.action.", string(a.Action)), Reason: a.Reason,
 			RequestedBy: h.operatorName(r, a.RequestedBy), RequestedAt: h.when(a.RequestedAt), Own: a.RequestedBy == op.ID}
 		switch a.Action {
-		case identity.ApproveUnfreeze:
+		case identity.ApproveUnfreeze, identity.ApproveMerge, identity.ApproveUnmerge, identity.ApproveRemoveLastFactor:
 			if c, err := h.cfg.Console.Citizen(r.Context(), op, a.Target); err == nil {
 				v.Target = c.Name + " · " + c.Number.Masked()
+			}
+			if s, err := h.cfg.Console.Citizen(r.Context(), op, a.Params["survivor"]); a.Action == identity.ApproveMerge && err == nil {
+				v.Detail = "→ " + s.Name + " · " + s.Number.Masked()
+			}
+			if f := a.Params["factor"]; f != "" {
+				v.Detail = f
 			}
 		case identity.ApproveOperatorChange:
 			v.Target = h.operatorName(r, a.Target)

@@ -111,6 +111,11 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("POST /console/citizens/{id}/freeze", page(h.freeze))
 	mux.Handle("POST /console/citizens/{id}/unfreeze", page(h.unfreeze))
 	mux.Handle("POST /console/citizens/{id}/reset", page(h.reset))
+	mux.Handle("POST /console/citizens/{id}/merge", page(h.merge))
+	mux.Handle("POST /console/citizens/{id}/unmerge", page(h.unmerge))
+	mux.Handle("GET /console/audit", page(h.auditPage))
+	mux.Handle("POST /console/audit", page(h.auditFilter))
+	mux.Handle("POST /console/audit/verify", page(h.auditVerify))
 	mux.Handle("GET /console/register", page(h.registerPage))
 	mux.Handle("POST /console/register", page(h.register))
 	mux.Handle("GET /console/approvals", page(h.approvals))
@@ -287,6 +292,8 @@ func (h *Handler) describe(r *http.Request, err error) (string, bool) {
 		return t.T("console.error.same"), true
 	case errors.Is(err, identity.ErrNotPending):
 		return t.T("console.error.notpending"), true
+	case errors.Is(err, identity.ErrMergeExpired):
+		return t.T("console.error.expired"), true
 	case errors.Is(err, identity.ErrConflict):
 		return t.T("console.error.conflict"), true
 	case errors.Is(err, identity.ErrAlreadyRegistered):
@@ -330,7 +337,8 @@ func unjoin(err error) []error {
 func (h *Handler) base(r *http.Request, op *identity.Operator) web.ConsoleBase {
 	t := web.TextFor(web.Lang(r, nil))
 	b := web.ConsoleBase{Operator: op.Name, Username: op.Username, Region: regionLabel(t, op.Region),
-		Admin: op.Has(identity.RoleAdministrator), CanChange: op.Has(identity.RoleAdministrator) || op.Has(identity.RoleRegistrar)}
+		Admin: op.Has(identity.RoleAdministrator), CanChange: op.Has(identity.RoleAdministrator) || op.Has(identity.RoleRegistrar),
+		Auditor: op.Has(identity.RoleAuditor)}
 	var roles []string
 	for _, ro := range op.Roles {
 		roles = append(roles, t.T("console.role."+string(ro)))
