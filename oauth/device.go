@@ -335,24 +335,5 @@ func (d *deviceGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosit
 	if !d.CanHandleTokenEndpointRequest(ctx, r) {
 		return fosite.ErrUnknownRequest
 	}
-	accessSig, err := d.access.IssueAccessToken(ctx, d.p.cfg.AccessTokenLifespan, r, resp)
-	if err != nil {
-		return err
-	}
-	if r.GetGrantedScopes().Has("offline_access") && slices.Contains(r.GetClient().(fositeClient).c.GrantTypes, "refresh_token") {
-		token, sig, err := d.refresh.GenerateRefreshToken(ctx, r)
-		if err != nil {
-			return err
-		}
-		if err := d.p.storage.CreateRefreshTokenSession(ctx, sig, accessSig, r.Sanitize(nil)); err != nil {
-			return err
-		}
-		resp.SetExtra("refresh_token", token)
-	}
-	if r.GetGrantedScopes().Has("openid") {
-		if err := d.idToken.IssueExplicitIDToken(ctx, d.p.cfg.IDTokenLifespan, r, resp); err != nil {
-			return err
-		}
-	}
-	return nil
+	return issueTokens(ctx, d.p, d.access, d.refresh, d.idToken, r, resp)
 }

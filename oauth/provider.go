@@ -151,6 +151,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		Signer:                     idSigner,
 	}
 	dg := &deviceGrant{}
+	cg := &counterGrant{}
 	f := compose.Compose(fc, store, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -167,9 +168,16 @@ func New(cfg Config, d Deps) (*Provider, error) {
 			dg.idToken = &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.(openid.OpenIDConnectTokenStrategy)}
 			return dg
 		},
+		func(config fosite.Configurator, storage interface{}, strategy interface{}) interface{} {
+			cg.access = &foauth2.HandleHelper{AccessTokenStrategy: strategy.(foauth2.AccessTokenStrategy), AccessTokenStorage: store, Config: config}
+			cg.refresh = strategy.(foauth2.RefreshTokenStrategy)
+			cg.idToken = &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.(openid.OpenIDConnectTokenStrategy)}
+			return cg
+		},
 	)
 	p := &Provider{cfg: cfg, deps: d, fosite: f, core: f.(*fosite.Fosite), storage: store, log: d.Logger, now: d.Now}
 	dg.p = p
+	cg.p = p
 	p.logouts = &backchannel{p: p}
 	doc, err := p.buildDiscovery()
 	if err != nil {
@@ -214,6 +222,7 @@ func (p *Provider) Mount(mux *http.ServeMux) {
 	mux.Handle("GET /userinfo", noStore(http.HandlerFunc(p.userinfo)))
 	mux.Handle("POST /userinfo", noStore(http.HandlerFunc(p.userinfo)))
 	mux.Handle("POST /oauth2/device_authorization", noStore(http.HandlerFunc(p.deviceAuthorization)))
+	mux.Handle("POST /oauth2/counter_authorization", noStore(http.HandlerFunc(p.counterAuthorization)))
 	mux.HandleFunc("GET /oauth2/logout", p.endSession)
 	mux.HandleFunc("POST /oauth2/logout", p.endSession)
 }

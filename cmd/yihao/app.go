@@ -237,6 +237,9 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		pk.Mount(mux)
 	}
 	dh.Mount(mux)
+	if err := a.mountQR(mux, ui, provider, sessions, sms, secure); err != nil {
+		return nil, err
+	}
 	mux.Handle("POST /logout", ui.Page(func(w http.ResponseWriter, r *http.Request) error {
 		s, err := sessions.RequestSession(r)
 		if err == nil {

@@ -192,7 +192,7 @@ func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.Var(&redirects, "redirect-uri", "exact redirect URI (repeatable)")
 		fs.Var(&postLogout, "post-logout-redirect-uri", "exact post-logout redirect URI (repeatable)")
 		fs.StringVar(&c.BackchannelLogoutURI, "backchannel-logout-uri", "", "back-channel logout URI")
-		fs.Var(&grants, "grant-type", "authorization_code, refresh_token, client_credentials or "+oauth.DeviceGrantType+" (repeatable; default authorization_code+refresh_token)")
+		fs.Var(&grants, "grant-type", "authorization_code, refresh_token, client_credentials or "+oauth.DeviceGrantType+" or "+oauth.CounterGrantType+" (repeatable; default authorization_code+refresh_token)")
 		fs.Var(&scps, "scope", "allowed scope (repeatable or space separated; default openid profile offline_access)")
 		fs.BoolVar(&c.Public, "public", false, "public client (no secret; PKCE required)")
 		fs.StringVar(&c.TokenEndpointAuthMethod, "token-endpoint-auth-method", "", "client_secret_basic (default), client_secret_post or none")
@@ -296,7 +296,7 @@ func validateClient(c *oauth.Client) error {
 		errs = append(errs, errors.New("--name: required"))
 	}
 	for _, g := range c.GrantTypes {
-		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" && g != oauth.DeviceGrantType {
+		if g != "authorization_code" && g != "refresh_token" && g != "client_credentials" && g != oauth.DeviceGrantType && g != oauth.CounterGrantType {
 			errs = append(errs, fmt.Errorf("--grant-type: %q is not supported (implicit and password are refused per RFC 9700)", g))
 		}
 	}
