@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"html"
 	"net/http"
 	"net/url"
@@ -359,4 +360,64 @@ func (b *browser) asRequest() *http.Request {
 		req.AddCookie(c)
 	}
 	return req
+}
+
+// TestCounterSessionBySMS: the citizen confirms with the SMS code sent to
+// the bound phone, read out to the operator; a wrong code is refused.
+func TestCounterSessionBySMS(t *testing.T) {
+	ts, sms := startSMSServer(t)
+	terminal := newRP(t, ts, "counter-2", func(c *oauth.Client) {
+		c.GrantTypes = []string{oauth.CounterGrantType}
+		c.Scopes = []string{"openid"}
+	})
+	_, number := ts.citizen()
+	req, _ := http.NewRequest(http.MethodPost, ts.URL+"/oauth2/counter_authorization", strings.NewReader("scope=openid"))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("counter-2", terminal.conf.ClientSecret)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var da map[string]any
+	_ = jsonDecode(resp, &da)
+	clerkOp := ts.operator("clerk", "11", identity.RoleRegistrar)
+	clerk := ts.browser()
+	clerk.consoleLogin(clerkOp)
+	_, page := clerk.get(ts.URL + "/console/counter")
+	resp, body := clerk.consolePost("/console/counter", page, url.Values{"user_code": {da["user_code"].(string)}, "document_type": {""}, "number": {number}, "method": {"sms"}})
+	if resp.StatusCode != 200 || !contains(body, `action="/console/counter/sms"`) || !contains(body, "139****9000") {
+		t.Fatalf("open by SMS: %d\n%.1500s", resp.StatusCode, body)
+	}
+	code := sms.next(t, 0)
+	form := hidden(body)
+	form.Set("code", wrongCode(code))
+	if resp, _ := clerk.post(ts.URL+"/console/counter/sms", form); resp.StatusCode != http.StatusBadRequest {
+		t.Fatalf("wrong code: %d", resp.StatusCode)
+	}
+	form.Set("code", code)
+	if resp, body = clerk.post(ts.URL+"/console/counter/sms", form); resp.StatusCode != 200 || !contains(body, `id="counter-done"`) {
+		t.Fatalf("right code: %d\n%.1000s", resp.StatusCode, body)
+	}
+	tr, _ := http.NewRequest(http.MethodPost, ts.URL+"/oauth2/token", strings.NewReader(url.Values{"grant_type": {oauth.CounterGrantType}, "counter_code": {da["counter_code"].(string)}}.Encode()))
+	tr.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	tr.SetBasicAuth("counter-2", terminal.conf.ClientSecret)
+	resp, err = http.DefaultClient.Do(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string]any
+	_ = jsonDecode(resp, &out)
+	idt, err := terminal.verifier.Verify(context.Background(), fmt.Sprint(out["id_token"]))
+	if err != nil {
+		t.Fatalf("token: %d %v (%v)", resp.StatusCode, out, err)
+	}
+	var claims struct {
+		AMR      []string `json:"amr"`
+		Channel  string   `json:"channel"`
+		Operator string   `json:"operator"`
+	}
+	_ = idt.Claims(&claims)
+	if !slices.Equal(claims.AMR, []string{"counter", "sms"}) || claims.Channel != "counter" || claims.Operator != clerkOp.ID {
+		t.Fatalf("claims %+v", claims)
+	}
 }
