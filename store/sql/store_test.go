@@ -168,6 +168,9 @@ func TestConformance(t *testing.T) {
 		t.Run("OperatorRepository", func(t *testing.T) {
 			storetest.RunOperatorRepository(t, func(t *testing.T) storetest.OperatorStore { return newStore(t, b) })
 		})
+		t.Run("MergeRepository", func(t *testing.T) {
+			storetest.RunMergeRepository(t, func(t *testing.T) storetest.MergeStore { return newStore(t, b) })
+		})
 	})
 }
 
