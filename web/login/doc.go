@@ -26,6 +26,12 @@
 // the page cannot be used to learn whether a number has an account. Field
 // errors are shown next to their field.
 //
+// GET/POST /login/recover (recover.go, with Recovery) sets a new password
+// through an SMS code: the number, then the code and the new password, then
+// a "done" page linking back to the flow's sign-in. Every number gets the
+// same pages. A password sign-in locked after too many failures
+// (identity.ErrPasswordLocked) shows a 429 that points here and to SMS login.
+//
 // GET / is a small home page: who is signed in (masked name), with a sign-out
 // button that posts to /logout (served by package oauth).
 package login
