@@ -108,9 +108,9 @@ type ConsoleApprovalsData struct {
 // ConsoleClient is a service site in the console's forms.
 type ConsoleClient struct {
 	ID, Name, RedirectURIs, PostLogoutRedirectURIs, BackchannelLogoutURI, Scopes string
-	GrantTypes                                                               []ConsoleOption
-	MinLevel                                                                 string
-	Public, Disabled                                                         bool
+	GrantTypes                                                                   []ConsoleOption
+	MinLevel                                                                     string
+	Public, Disabled                                                             bool
 }
 
 // ConsoleClientsData is console_clients.html.
@@ -130,8 +130,8 @@ type ConsoleClientData struct {
 // ConsoleOperator is one operator in the list.
 type ConsoleOperator struct {
 	ID, Username, Name, Roles, Region, RegionCode, Status string
-	RoleOptions                                         []ConsoleOption
-	Self                                                bool
+	RoleOptions                                           []ConsoleOption
+	Self                                                  bool
 }
 
 // ConsoleNewOperator is the add-operator form as typed.

@@ -15,7 +15,6 @@ import (
 var documentTypes = []identity.DocumentType{"", identity.ResidentID, identity.ResidencePermit,
 	identity.ForeignPermanentResident, identity.HKMacaoPermit, identity.TaiwanPermit, identity.Passport}
 
-
 func docOptions(t web.Text, selected string) []web.ConsoleOption {
 	var out []web.ConsoleOption
 	for _, d := range documentTypes {
@@ -36,7 +35,6 @@ func parseDocType(s string) (identity.DocumentType, error) {
 	}
 	return "", &identity.FieldError{Field: "document_type", Reason: identity.FieldInvalid}
 }
-
 
 func (h *Handler) home(w http.ResponseWriter, r *http.Request, op *identity.Operator) error {
 	return h.renderHome(w, r, op, http.StatusOK, "", "")
@@ -72,7 +70,6 @@ func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, op *identity.Op
 	return nil
 }
 
-
 func (h *Handler) citizenView(t web.Text, c *identity.ConsoleCitizen) web.ConsoleCitizen {
 	v := web.ConsoleCitizen{ID: c.ID, Name: c.Name, DocumentType: label(t, "account.doc.", string(c.Number.Type())),
 		MaskedNumber: c.Number.Masked(), MaskedPhone: maskPhone(c.Phone),
@@ -89,7 +86,6 @@ func (h *Handler) citizenView(t web.Text, c *identity.ConsoleCitizen) web.Consol
 	}
 	return v
 }
-
 
 func (h *Handler) citizen(w http.ResponseWriter, r *http.Request, op *identity.Operator) error {
 	return h.renderCitizen(w, r, op, http.StatusOK, "")
@@ -161,7 +157,6 @@ func (h *Handler) reset(w http.ResponseWriter, r *http.Request, op *identity.Ope
 	})
 }
 
-
 func (h *Handler) registerPage(w http.ResponseWriter, r *http.Request, op *identity.Operator) error {
 	t := web.TextFor(web.Lang(r, nil))
 	return h.cfg.UI.Render(w, r, web.PageConsoleRegister, web.View{Data: web.ConsoleRegisterData{ConsoleBase: h.base(r, op), DocTypes: docOptions(t, "")}})
@@ -189,8 +184,6 @@ func (h *Handler) register(w http.ResponseWriter, r *http.Request, op *identity.
 	done(w, r, "/console/citizens/"+url.PathEscape(c.ID), "registered")
 	return nil
 }
-
-
 
 func (h *Handler) approvals(w http.ResponseWriter, r *http.Request, op *identity.Operator) error {
 	return h.renderApprovals(w, r, op, http.StatusOK, "")

@@ -220,7 +220,6 @@ func (h *Handler) setDisabled(ctx context.Context, op *identity.Operator, id str
 
 // ---- pages ----
 
-
 func clientViewOf(c *oauth.Client) web.ConsoleClient {
 	v := web.ConsoleClient{ID: c.ID, Name: c.Name, RedirectURIs: strings.Join(c.RedirectURIs, "\n"),
 		PostLogoutRedirectURIs: strings.Join(c.PostLogoutRedirectURIs, "\n"), BackchannelLogoutURI: c.BackchannelLogoutURI,
@@ -230,8 +229,6 @@ func clientViewOf(c *oauth.Client) web.ConsoleClient {
 	}
 	return v
 }
-
-
 
 func formInput(r *http.Request) clientInput {
 	lines := func(s string) []string { return strings.Fields(s) }

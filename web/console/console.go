@@ -231,7 +231,6 @@ func (h *Handler) loginPage(w http.ResponseWriter, r *http.Request) error {
 	return h.cfg.UI.Render(w, r, web.PageConsoleLogin, web.View{Data: web.ConsoleLoginData{}})
 }
 
-
 func (h *Handler) login(w http.ResponseWriter, r *http.Request) error {
 	user := strings.TrimSpace(r.PostFormValue("username"))
 	op, err := h.cfg.Console.SignIn(r.Context(), user, r.PostFormValue("password"), r.PostFormValue("code"))
@@ -332,7 +331,6 @@ func unjoin(err error) []error {
 }
 
 // ---- page data ----
-
 
 func (h *Handler) base(r *http.Request, op *identity.Operator) web.ConsoleBase {
 	t := web.TextFor(web.Lang(r, nil))

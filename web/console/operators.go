@@ -8,8 +8,6 @@ import (
 	"github.com/yihao-gov/yihao/web"
 )
 
-
-
 func roleOptions(t web.Text, have []identity.Role) []web.ConsoleOption {
 	var out []web.ConsoleOption
 	for _, r := range identity.Roles() {
