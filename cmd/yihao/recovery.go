@@ -23,7 +23,7 @@ func (a *app) recovery(sms login.SMSCodes, ender identity.SessionEnder, auth *id
 		return nil
 	}
 	return &identity.Recovery{
-		Citizens: a.sql, Codes: otp, Hasher: auth.Hasher, Sessions: ender, Unlock: auth,
+		Citizens: a.signInCitizens(), Codes: otp, Hasher: auth.Hasher, Sessions: ender, Unlock: auth,
 		Resets: a.sql, Audit: a.sql,
 	}
 }
