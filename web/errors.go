@@ -141,10 +141,10 @@ func (u *UI) writeError(w http.ResponseWriter, r *http.Request, err error) {
 	case p.status >= 500 && p.errorID != "":
 		u.log.ErrorContext(r.Context(), "request failed",
 			slog.String("error_id", p.errorID), slog.String("method", r.Method),
-			slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("route", route(r)), slog.Any("err", err))
 	case p.status >= 500:
 		u.log.WarnContext(r.Context(), "backend unavailable",
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("method", r.Method), slog.String("route", route(r)), slog.Any("err", err))
 	}
 	if p.retryAfter > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int((p.retryAfter+time.Second-1)/time.Second)))
@@ -188,4 +188,14 @@ func WantsJSON(r *http.Request) bool {
 		}
 	}
 	return false
+}
+
+// route names the request in logs by its mux pattern ("GET /qr/{ticket}")
+// rather than its path, so values carried in paths (QR tickets, ids) never
+// reach a log.
+func route(r *http.Request) string {
+	if r.Pattern != "" {
+		return r.Pattern
+	}
+	return r.Method + " (unrouted)"
 }

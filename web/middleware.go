@@ -112,7 +112,7 @@ func (u *UI) Page(h HandlerFunc) http.Handler {
 		u.rememberLang(w, r)
 		if !safeMethod(r.Method) {
 			if err := u.checkCSRF(w, r); err != nil {
-				u.log.InfoContext(r.Context(), "csrf check failed", "path", r.URL.Path, "reason", err.Error())
+				u.log.InfoContext(r.Context(), "csrf check failed", "route", route(r), "reason", err.Error())
 				u.writeError(w, r, errCSRF)
 				return
 			}
