@@ -140,7 +140,7 @@ func (h *Handler) apiErr(w http.ResponseWriter, r *http.Request, err error) {
 		rand.Read(b)
 		id := strings.ToUpper(hex.EncodeToString(b))
 		h.cfg.Logger.ErrorContext(r.Context(), "admin api request failed", slog.String("error_id", id),
-			slog.String("method", r.Method), slog.String("path", r.URL.Path), slog.Any("err", err))
+			slog.String("method", r.Method), slog.String("route", r.Pattern), slog.Any("err", err))
 		writeJSON(w, http.StatusInternalServerError, map[string]string{"error": "server_error",
 			"error_description": t.T("error.internal"), "error_id": id})
 	}
