@@ -32,4 +32,10 @@ type Citizen struct {
 	Level     Level
 	CreatedAt time.Time
 	UpdatedAt time.Time
+
+	// LevelMethod and LevelAt record how and when Level was last raised
+	// (LevelMethodIDCheck, LevelMethodPasskey); "" and zero for a
+	// self-asserted account or one whose level was set when it was created.
+	LevelMethod string
+	LevelAt     time.Time
 }

@@ -23,6 +23,9 @@ type CitizenRepository interface {
 	SetPasswordHash(ctx context.Context, citizenID, hash string) error
 	// SetStatus freezes or unfreezes. ErrNotFound for no such citizen.
 	SetStatus(ctx context.Context, citizenID string, s Status) error
+	// SetLevel sets the real-name level and records how (a LevelMethod…
+	// constant) and when it was reached. ErrNotFound for no such citizen.
+	SetLevel(ctx context.Context, citizenID string, level Level, method string, at time.Time) error
 }
 
 // SessionStore keeps SSO sessions (Redis, or the embedded store). Every entry

@@ -30,6 +30,7 @@ type Client struct {
 	SkipConsent              bool   // first-party client
 	IDTokenSignedResponseAlg string // RS256 (default) or ES256
 	MinLevel                 int    // minimum real-name level of citizens it may receive (0: any)
+	MinACR                   string // minimum acr of the logins it may receive ("": any; a step-up reaches it)
 	Disabled                 bool
 	CreatedAt                time.Time
 	UpdatedAt                time.Time

@@ -24,6 +24,9 @@ type citizenRow struct {
 	Level       int       `gorm:"column:level"`
 	CreatedAt   time.Time `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt   time.Time `gorm:"column:updated_at;autoUpdateTime:false;autoCreateTime:false"`
+
+	LevelMethod string     `gorm:"column:level_method"`
+	LevelAt     *time.Time `gorm:"column:level_at"`
 }
 
 func (citizenRow) TableName() string { return "citizens" }
@@ -80,9 +83,11 @@ func (s *Store) CreateCitizen(ctx context.Context, c *identity.Citizen, password
 		Level:       int(c.Level),
 		CreatedAt:   created,
 		UpdatedAt:   updated,
+		LevelMethod: c.LevelMethod,
+		LevelAt:     nullTS(c.LevelAt),
 	}
 	err = s.q(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Create(&row).Error; err != nil {
+		if err := tx.Omit(unsetColumns(row.LevelMethod == "" && row.LevelAt == nil, "level_method", "level_at")...).Create(&row).Error; err != nil {
 			return err
 		}
 		if passwordHash == "" {
@@ -141,6 +146,9 @@ func (s *Store) citizen(op string, row *citizenRow) (*identity.Citizen, error) {
 		Level:     identity.Level(row.Level),
 		CreatedAt: row.CreatedAt.UTC(),
 		UpdatedAt: row.UpdatedAt.UTC(),
+
+		LevelMethod: row.LevelMethod,
+		LevelAt:     fromNullTS(row.LevelAt),
 	}, nil
 }
 

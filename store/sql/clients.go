@@ -28,6 +28,7 @@ type clientRow struct {
 	SkipConsent              bool      `gorm:"column:skip_consent"`
 	IDTokenSignedResponseAlg string    `gorm:"column:id_token_signed_response_alg"`
 	MinLevel                 int       `gorm:"column:min_level"`
+	MinACR                   string    `gorm:"column:min_acr"`
 	Disabled                 bool      `gorm:"column:disabled"`
 	CreatedAt                time.Time `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt                time.Time `gorm:"column:updated_at;autoUpdateTime:false;autoCreateTime:false"`
@@ -86,6 +87,7 @@ func toClientRow(c *oauth.Client) clientRow {
 		SkipConsent:              c.SkipConsent,
 		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg,
 		MinLevel:                 c.MinLevel,
+		MinACR:                   c.MinACR,
 		Disabled:                 c.Disabled,
 		CreatedAt:                ts(c.CreatedAt),
 		UpdatedAt:                ts(c.UpdatedAt),
@@ -106,6 +108,7 @@ func (r *clientRow) client() (*oauth.Client, error) {
 		SkipConsent:              r.SkipConsent,
 		IDTokenSignedResponseAlg: r.IDTokenSignedResponseAlg,
 		MinLevel:                 r.MinLevel,
+		MinACR:                   r.MinACR,
 		Disabled:                 r.Disabled,
 		CreatedAt:                r.CreatedAt.UTC(),
 		UpdatedAt:                r.UpdatedAt.UTC(),
@@ -146,7 +149,7 @@ func (s *Store) CreateClient(ctx context.Context, c *oauth.Client) error {
 	if row.UpdatedAt.IsZero() {
 		row.UpdatedAt = row.CreatedAt
 	}
-	if err := s.q(ctx).Create(&row).Error; err != nil {
+	if err := s.q(ctx).Omit(unsetColumns(row.MinACR == "", "min_acr")...).Create(&row).Error; err != nil {
 		return wrap(op, err)
 	}
 	c.CreatedAt, c.UpdatedAt = row.CreatedAt, row.UpdatedAt

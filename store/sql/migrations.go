@@ -188,6 +188,7 @@ var migrations = []migration{
 	{id: "0007_audit_chain", stmts: auditMigration},     // see audit.go
 	{id: "0008_operators", stmts: operatorsMigration},   // see operators.go
 	{id: "0009_citizen_merges", stmts: mergesMigration}, // see merges.go
+	{id: "0010_assurance", stmts: assuranceMigration},   // see assurance.go
 }
 
 // columnTypes maps the placeholders of column definitions to each

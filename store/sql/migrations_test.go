@@ -88,6 +88,20 @@ func TestMigrationsStepByStep(t *testing.T) {
 				return s.db.WithContext(ctx).Create(&mergeRow{ID: "mg-m", MergedID: "cit-m", SurvivorID: "cit-m", PrevStatus: "active",
 					MovedConsents: "[]", DroppedConsents: "[]", MergedAt: migT0, UnmergedAt: &migT0}).Error
 			},
+			"0010_assurance": func() error {
+				if err := s.SetLevel(ctx, "cit-m", identity.LevelInPerson, identity.LevelMethodPasskey, migCitizen.UpdatedAt); err != nil {
+					return err
+				}
+				cl, err := s.Client(ctx, "shebao")
+				if err != nil {
+					return err
+				}
+				cl.MinACR = "urn:yihao:acr:2"
+				if err := s.UpdateClient(ctx, cl); err != nil {
+					return err
+				}
+				return s.PutPendingTOTP(ctx, &identity.TOTPCredential{CitizenID: "cit-m", ID: "e-m", Secret: identity.TOTPSecretFromBytes([]byte("totp-c")), CreatedAt: migT0})
+			},
 		}
 		for i, id := range ids {
 			if err := s.migrateTo(ctx, id); err != nil {
@@ -123,7 +137,13 @@ func TestMigrationsStepByStep(t *testing.T) {
 		if h, err := s.PasswordHash(ctx, "cit-m"); err != nil || h != migPasswordPHC {
 			t.Errorf("PasswordHash = %q, %v", h, err)
 		}
-		if cl, err := s.Client(ctx, "shebao"); err != nil || cl.MinLevel != 2 || !slices.Equal(cl.RedirectURIs, migClient.RedirectURIs) {
+		if c.LevelMethod != identity.LevelMethodPasskey || !c.LevelAt.Equal(migCitizen.UpdatedAt) {
+			t.Errorf("citizen level method %q at %v", c.LevelMethod, c.LevelAt)
+		}
+		if tc, err := s.CitizenTOTP(ctx, "cit-m"); err != nil || tc.ID != "e-m" || string(tc.Secret.Bytes()) != "totp-c" {
+			t.Errorf("CitizenTOTP = %+v, %v", tc, err)
+		}
+		if cl, err := s.Client(ctx, "shebao"); err != nil || cl.MinLevel != 2 || cl.MinACR != "urn:yihao:acr:2" || !slices.Equal(cl.RedirectURIs, migClient.RedirectURIs) {
 			t.Errorf("Client = %+v, %v", cl, err)
 		}
 		if g, err := s.SessionGrants(ctx, "sid-m"); err != nil || len(g) != 1 || !g[0].CreatedAt.Equal(migT0) {

@@ -171,6 +171,9 @@ func TestConformance(t *testing.T) {
 		t.Run("MergeRepository", func(t *testing.T) {
 			storetest.RunMergeRepository(t, func(t *testing.T) storetest.MergeStore { return newStore(t, b) })
 		})
+		t.Run("TOTPRepository", func(t *testing.T) {
+			storetest.RunTOTPRepository(t, func(t *testing.T) storetest.TOTPStore { return newStore(t, b) })
+		})
 	})
 }
 

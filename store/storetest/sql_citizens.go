@@ -193,6 +193,36 @@ func RunCitizenRepository(t *testing.T, newRepo func(t *testing.T) identity.Citi
 				t.Errorf("other citizen's Status = %q, want active", other.Status)
 			}
 		}},
+		{"set level records how and when", func(t *testing.T, r identity.CitizenRepository) {
+			c := sqlCitizen("cit-1", sqlNumberA)
+			c.Level = identity.LevelSelfAsserted
+			sqlMust(t, "CreateCitizen", r.CreateCitizen(t.Context(), c, ""))
+			sqlMust(t, "CreateCitizen other", r.CreateCitizen(t.Context(), sqlCitizen("cit-2", sqlNumberB), ""))
+			got, err := r.Citizen(t.Context(), "cit-1")
+			sqlMust(t, "Citizen", err)
+			if got.LevelMethod != "" || !got.LevelAt.IsZero() {
+				t.Errorf("a new citizen has LevelMethod %q, LevelAt %v; want none", got.LevelMethod, got.LevelAt)
+			}
+			sqlMust(t, "SetLevel 2", r.SetLevel(t.Context(), "cit-1", identity.LevelVerified, identity.LevelMethodIDCheck, sqlAt(time.Hour)))
+			sqlMust(t, "SetLevel 3", r.SetLevel(t.Context(), "cit-1", identity.LevelInPerson, identity.LevelMethodPasskey, sqlAt(2*time.Hour)))
+			for _, load := range []func() (*identity.Citizen, error){
+				func() (*identity.Citizen, error) { return r.Citizen(t.Context(), "cit-1") },
+				func() (*identity.Citizen, error) { return r.CitizenByNumber(t.Context(), sqlNumberA) },
+			} {
+				got, err := load()
+				sqlMust(t, "load", err)
+				if got.Level != identity.LevelInPerson || got.LevelMethod != identity.LevelMethodPasskey {
+					t.Errorf("Level, LevelMethod = %d, %q, want 3, passkey", got.Level, got.LevelMethod)
+				}
+				sqlSameTime(t, "LevelAt", got.LevelAt, sqlAt(2*time.Hour))
+			}
+			other, err := r.Citizen(t.Context(), "cit-2")
+			sqlMust(t, "Citizen other", err)
+			if other.Level != identity.LevelVerified || other.LevelMethod != "" {
+				t.Errorf("other citizen's level changed: %d %q", other.Level, other.LevelMethod)
+			}
+			sqlWantErr(t, "SetLevel unknown", r.SetLevel(t.Context(), "nobody", identity.LevelVerified, identity.LevelMethodIDCheck, sqlAt(0)), identity.ErrNotFound)
+		}},
 		{"concurrent registrations of one number: exactly one wins", func(t *testing.T, r identity.CitizenRepository) {
 			const n = 10
 			errs := sqlRace(n, func(i int) error {

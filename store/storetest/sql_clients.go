@@ -29,6 +29,7 @@ func sqlClient(id string) *oauth.Client {
 		SkipConsent:              true,
 		IDTokenSignedResponseAlg: "ES256",
 		MinLevel:                 2,
+		MinACR:                   "urn:yihao:acr:2",
 		Disabled:                 false,
 		CreatedAt:                sqlAt(0),
 		UpdatedAt:                sqlAt(time.Hour),
@@ -66,6 +67,9 @@ func sqlCheckClient(t *testing.T, got, want *oauth.Client) {
 	}
 	if got.MinLevel != want.MinLevel {
 		t.Errorf("MinLevel = %d, want %d", got.MinLevel, want.MinLevel)
+	}
+	if got.MinACR != want.MinACR {
+		t.Errorf("MinACR = %q, want %q", got.MinACR, want.MinACR)
 	}
 	sqlSameTime(t, "CreatedAt", got.CreatedAt, want.CreatedAt)
 	sqlSameTime(t, "UpdatedAt", got.UpdatedAt, want.UpdatedAt)
