@@ -62,6 +62,32 @@ func RequiredACR(acrValues string) string {
 	return best
 }
 
+// StricterACR is the higher-ranked of two acr values ("" ranks lowest).
+func StricterACR(a, b string) string {
+	if ACRRank(b) > ACRRank(a) {
+		return b
+	}
+	return a
+}
+
+// LevelClaims are the claims of the proofing axis (the real-name level),
+// carried apart from acr/amr: level, and — once it was raised here —
+// level_method (id_check, passkey) and level_verified_at (RFC 3339, UTC,
+// seconds). Both the ID token and userinfo (scope profile) carry them. The
+// time is a string, not a NumericDate: session claims pass through JSON
+// (numbers come back as float64) and go-jose writes large floats in
+// exponent form (1.7e+09), which relying parties would misread.
+func LevelClaims(c *identity.Citizen) map[string]any {
+	out := map[string]any{"level": int(c.Level)}
+	if c.LevelMethod != "" {
+		out["level_method"] = c.LevelMethod
+	}
+	if !c.LevelAt.IsZero() {
+		out["level_verified_at"] = c.LevelAt.UTC().Format(time.RFC3339)
+	}
+	return out
+}
+
 func randomID() string {
 	b := make([]byte, 24)
 	_, _ = rand.Read(b)
@@ -181,9 +207,10 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 	if client.MinLevel > 0 && int(citizen.Level) < client.MinLevel {
 		return fosite.ErrAccessDenied.WithHint("This site requires a higher real-name level than the account has.")
 	}
-	// Step-up: a session below the acr asked for is prompted for the
+	// Step-up: a session below the acr asked for (acr_values, or the
+	// client's registered minimum: the stricter wins) is prompted for the
 	// missing factor only (see docs/architecture.md, "Step-up").
-	if required := RequiredACR(form.Get("acr_values")); ACRRank(sess.ACR) < ACRRank(required) {
+	if required := StricterACR(RequiredACR(form.Get("acr_values")), client.MinACR); ACRRank(sess.ACR) < ACRRank(required) {
 		switch {
 		case slices.Contains(prompt, "none"):
 			return fosite.ErrLoginRequired.WithHint("The session is below the requested acr_values.")
@@ -436,7 +463,9 @@ func (p *Provider) newSession(c *Client, citizen *identity.Citizen, s *identity.
 	if s.Channel != "" {
 		idc.Extra["channel"] = s.Channel
 	}
-	idc.Extra["level"] = int(citizen.Level)
+	for k, v := range LevelClaims(citizen) {
+		idc.Extra[k] = v
+	}
 	alg := c.IDTokenSignedResponseAlg
 	if alg == "" {
 		alg = RS256

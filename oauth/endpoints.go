@@ -158,7 +158,9 @@ func Claims(c *identity.Citizen, scopes []string) map[string]any {
 		if sex, ok := c.Number.Sex(); ok {
 			out["gender"] = string(sex)
 		}
-		out["level"] = int(c.Level)
+		for k, v := range LevelClaims(c) {
+			out[k] = v
+		}
 	}
 	if slices.Contains(scopes, "phone") && c.Phone != "" {
 		out["phone_number"] = c.Phone
@@ -210,7 +212,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"id_token_signing_alg_values_supported":          []string{RS256, ES256},
 		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":               []string{"S256"},
-		"claims_supported":                               []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "channel", "level", "name", "birthdate", "gender", "phone_number", "phone_number_verified", "id_document_type", "id_number"},
+		"claims_supported":                               []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "channel", "level", "level_method", "level_verified_at", "name", "birthdate", "gender", "phone_number", "phone_number_verified", "id_document_type", "id_number"},
 		"acr_values_supported":                           []string{ACRPassword, ACRMulti, ACRInPerson},
 		"prompt_values_supported":                        []string{"none", "login", "consent"},
 		"ui_locales_supported":                           []string{"zh-CN", "en"},
