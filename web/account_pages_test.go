@@ -6,7 +6,7 @@ func init() {
 		Notice: "done"}
 	samples[PageAccount] = AccountData{AccountPage: nav, MaskedName: "**三", DocumentType: "Resident ID",
 		MaskedNumber: "110***********002X", MaskedPhone: "139****9000", Level: "Level 1", Raise: "visit a hall",
-		PasskeysURL: "/account/passkeys"}
+		PasskeysURL: "/account/passkeys", LevelURL: "/account/level", TOTPURL: "/account/totp"}
 	samples[PageAccountSites] = AccountSitesData{AccountPage: nav, Sites: []AccountSite{{ClientID: "tax", Name: "Tax <Bureau>",
 		Scopes:    []ScopeLine{{Scope: "openid", Text: "id"}, {Scope: "idcard", Text: "card", Sensitive: true}},
 		GrantedAt: "2026-01-02 03:04", LastUsed: "2026-01-03 03:04"}}}

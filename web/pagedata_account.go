@@ -35,6 +35,8 @@ type AccountData struct {
 	Level        string // localized real-name level
 	Raise        string // localized: how to raise the level; "" at the top
 	PasskeysURL  string // where to add a passkey; "" when not offered
+	LevelURL     string // the level page (how it was raised, raise it); "" when not offered
+	TOTPURL      string // the authenticator-app page; "" when not offered
 }
 
 // AccountSitesData is account_sites.html.

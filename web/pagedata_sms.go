@@ -32,4 +32,6 @@ type StepUpData struct {
 	PasswordURL string // set when the missing factor is the password
 	Notice      string
 	Error       string
+	TOTP        bool   // the citizen has an authenticator app: offer its code too
+	TOTPError   string // localized, for the authenticator form
 }

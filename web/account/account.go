@@ -59,6 +59,9 @@ type Config struct {
 	FreshFor time.Duration
 	// PasskeysURL, when set, is linked from the profile as a way to raise the level.
 	PasskeysURL string
+	// LevelURL and TOTPURL, when set, link the level page and the
+	// authenticator-app page (web/assurance) from the profile.
+	LevelURL, TOTPURL string
 	// Location of the times shown (China Standard Time, UTC+8, when nil).
 	Location *time.Location
 	Now      func() time.Time
@@ -197,6 +200,8 @@ func (h *Handler) profile(w http.ResponseWriter, r *http.Request) error {
 		MaskedNumber: c.Number.Masked(),
 		MaskedPhone:  MaskPhone(c.Phone),
 		Level:        label(t, "account.level.", fmt.Sprint(int(c.Level))),
+		LevelURL:     h.cfg.LevelURL,
+		TOTPURL:      h.cfg.TOTPURL,
 	}
 	if c.Level < identity.LevelInPerson {
 		d.Raise = label(t, "account.raise.", fmt.Sprint(int(c.Level)))

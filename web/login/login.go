@@ -79,6 +79,10 @@ type Config struct {
 	// Recovery, when set, offers "forgot your password?" (recover.go).
 	Recovery Recovery
 	Now      func() time.Time // nil means time.Now
+
+	// TOTP, when set (with Upgrader and Citizens), lets a password session
+	// step up with an authenticator-app code instead of an SMS code (totp.go).
+	TOTP TOTPCodes
 }
 
 // Handler serves the login, registration and home pages.
@@ -128,6 +132,10 @@ func New(cfg Config) (*Handler, error) {
 //	POST /login/recover        send a code; show the code and new-password form (same page for every number)
 //	POST /login/recover/reset  check the code, set the password; 303 to /login/recover/done
 //	GET  /login/recover/done   "your password was changed; you were signed out everywhere"
+//
+// and, with TOTP set (totp.go; the step-up page also without SMS):
+//
+//	POST /login/stepup/totp    check an authenticator code; acr 2, amr [pwd otp]
 func (h *Handler) Mount(mux *http.ServeMux) {
 	ui := h.cfg.UI
 	mux.Handle("GET /login", ui.Page(h.loginPage))
@@ -144,6 +152,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	if h.cfg.Recovery != nil {
 		h.mountRecovery(mux)
 	}
+	h.mountStepUp(mux)
 }
 
 func remoteHost(r *http.Request) string {

@@ -47,7 +47,6 @@ func (h *Handler) mountSMS(mux *http.ServeMux) {
 	mux.Handle("POST "+smsPath, ui.Page(h.smsSend))
 	mux.Handle("POST "+smsVerifyPath, ui.Page(h.smsVerify))
 	if h.cfg.Upgrader != nil && h.cfg.Citizens != nil {
-		mux.Handle("GET "+oauth.StepUpPath, ui.Page(h.stepUpPage))
 		mux.Handle("POST "+oauth.StepUpPath+"/send", ui.Page(h.stepUpSend))
 		mux.Handle("POST "+oauth.StepUpPath+"/verify", ui.Page(h.stepUpVerify))
 	}
@@ -235,15 +234,16 @@ func (h *Handler) stepUpContext(r *http.Request, flowID string) (*oauth.Flow, *i
 // stepUpBinding binds a step-up code to the flow and the session.
 func stepUpBinding(f *oauth.Flow, s *identity.Session) string { return f.ID + "\x00" + s.ID }
 
-func (h *Handler) stepUpData(f *oauth.Flow, s *identity.Session, c *identity.Citizen) web.StepUpData {
-	d := web.StepUpData{FlowID: f.ID, ClientName: f.ClientName, MaskedPhone: identity.MaskPhone(c.Phone)}
+func (h *Handler) stepUpData(ctx context.Context, f *oauth.Flow, s *identity.Session, c *identity.Citizen) web.StepUpData {
+	d := web.StepUpData{FlowID: f.ID, ClientName: f.ClientName, MaskedPhone: identity.MaskPhone(c.Phone),
+		TOTP: slices.Contains(s.AMR, AMRPassword) && h.totpOffered(ctx, c)}
 	switch {
 	case !slices.Contains(s.AMR, AMRPassword):
 		// The session's one factor is not the password (an SMS login):
 		// the missing factor is the password, asked for by a new login,
 		// after which this page asks for the code.
 		d.PasswordURL = withFlow("/login", f)
-	case c.Phone == "":
+	case c.Phone == "" || h.cfg.SMS == nil:
 		d.NoPhone = true
 	}
 	return d
@@ -254,7 +254,7 @@ func (h *Handler) stepUpPage(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, http.StatusOK, h.stepUpData(f, s, c)))
+	return h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, http.StatusOK, h.stepUpData(r.Context(), f, s, c)))
 }
 
 // stepUpForm is what both step-up forms need; done is true when the page
@@ -263,7 +263,7 @@ func (h *Handler) stepUpForm(w http.ResponseWriter, r *http.Request) (f *oauth.F
 	if f, s, c, err = h.stepUpContext(r, r.PostFormValue("flow")); err != nil {
 		return
 	}
-	t, d = web.TextFor(web.Lang(r, flowLocales(f))), h.stepUpData(f, s, c)
+	t, d = web.TextFor(web.Lang(r, flowLocales(f))), h.stepUpData(r.Context(), f, s, c)
 	if d.NoPhone || d.PasswordURL != "" {
 		return f, s, c, t, d, true, h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, http.StatusOK, d))
 	}
@@ -313,9 +313,16 @@ func (h *Handler) stepUpVerify(w http.ResponseWriter, r *http.Request) error {
 		d.Sent, d.Minutes, d.Error = true, minutes(identity.DefaultOTPTTL), msg
 		return h.cfg.UI.Render(w, r, web.PageLoginStepUp, flowView(f, status, d))
 	}
+	return h.finishStepUp(w, r, f, s, AMRSMS)
+}
+
+// finishStepUp raises the session to acr 2 with method added to its amr
+// (same sid: see docs/architecture.md, "Step-up") and resumes the flow.
+func (h *Handler) finishStepUp(w http.ResponseWriter, r *http.Request, f *oauth.Flow, s *identity.Session, method string) error {
+	ctx := r.Context()
 	amr := slices.Clone(s.AMR)
-	if !slices.Contains(amr, AMRSMS) {
-		amr = append(amr, AMRSMS)
+	if !slices.Contains(amr, method) {
+		amr = append(amr, method)
 	}
 	now := h.now()
 	if err := h.cfg.Upgrader.UpgradeSession(ctx, s.ID, ACRMulti, amr, now); err != nil {

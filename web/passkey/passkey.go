@@ -63,6 +63,11 @@ type Config struct {
 	Citizens Citizens
 	Passkeys identity.PasskeyRepository
 	State    oauth.StateStore
+	// Levels, when set, is told of every passkey enrolled: a level-2
+	// account reaches level 3 (*identity.Leveler).
+	Levels interface {
+		RaiseByPasskey(ctx context.Context, citizenID string) (bool, error)
+	}
 	// Issuer is Yihao's external URL: its host is the RP ID, its origin the
 	// only accepted origin. WebAuthn does not work on an IP address.
 	Issuer string
@@ -399,6 +404,14 @@ func (h *Handler) enrolFinish(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	h.cfg.Logger.InfoContext(ctx, "passkey added", "citizen_id", s.CitizenID, "backup_eligible", p.BackupEligible)
+	if h.cfg.Levels != nil {
+		// The passkey stands either way; a failed raise is retried by the next enrolment.
+		if raised, err := h.cfg.Levels.RaiseByPasskey(ctx, s.CitizenID); err != nil {
+			h.cfg.Logger.WarnContext(ctx, "passkey: level not raised", "citizen_id", s.CitizenID, "err", err)
+		} else if raised {
+			h.cfg.Logger.InfoContext(ctx, "level raised by a passkey", "citizen_id", s.CitizenID)
+		}
+	}
 	return writeJSON(w, map[string]bool{"ok": true})
 }
 
