@@ -185,12 +185,16 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("YIHAO_SMS_WEBHOOK_URL: %w", err)
 	}
+	levels, err := a.assurance(sms)
+	if err != nil {
+		return nil, fmt.Errorf("YIHAO_VERIFY_URL: %w", err)
+	}
 	// Password recovery, and the lockout's way back (recovery.go).
 	rec := a.recovery(sms, provider, auth)
 	signIn := unlockingSessions{Sessions: sessions, citizens: a.sql, auth: auth, log: a.log}
 	lh, err := login.New(login.Config{
 		UI: ui, Sessions: signIn, Flows: provider, Citizens: a.sql,
-		Authenticator: authAdapter{auth}, Registrar: regAdapter{reg}, SMS: sms, Upgrader: a.eph, Recovery: rec,
+		Authenticator: authAdapter{auth}, Registrar: regAdapter{reg}, SMS: sms, Upgrader: a.eph, Recovery: rec, TOTP: levels.totp,
 	})
 	if err != nil {
 		return nil, err
@@ -207,13 +211,13 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	// issuer such as http://127.0.0.1:8080 they are off, with one log line.
 	pk, err := passkey.New(passkey.Config{
 		UI: ui, Sessions: signIn, Flows: provider, Citizens: a.signInCitizens(), Passkeys: a.sql, State: a.eph,
-		Issuer: a.cfg.Issuer, DecoyKey: a.sec.limitKey, Logger: a.log,
+		Issuer: a.cfg.Issuer, DecoyKey: a.sec.limitKey, Logger: a.log, Levels: levels.levels,
 	})
 	if err != nil {
 		a.log.Warn("passkeys are off", "reason", err.Error())
 	}
 	acctCfg := account.Config{UI: ui, Sessions: sessions, SessionList: a.eph, Citizens: a.sql,
-		Protocol: provider, Clients: a.sql, Activity: account.FromAudit(a.sql)}
+		Protocol: provider, Clients: a.sql, Activity: account.FromAudit(a.sql), LevelURL: "/account/level", TOTPURL: "/account/totp"}
 	if pk != nil {
 		acctCfg.PasskeysURL = "/account/passkeys"
 	}
@@ -233,6 +237,9 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		return nil, err
 	}
 	acct.Mount(mux)
+	if err := a.mountAssurance(mux, ui, sessions, levels, acctCfg.PasskeysURL); err != nil {
+		return nil, err
+	}
 	if pk != nil {
 		pk.Mount(mux)
 	}

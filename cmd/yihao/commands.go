@@ -202,6 +202,7 @@ func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.BoolVar(&c.SkipConsent, "skip-consent", false, "first-party client: no consent screen")
 		fs.StringVar(&c.IDTokenSignedResponseAlg, "id-token-alg", "RS256", "RS256 or ES256")
 		fs.IntVar(&c.MinLevel, "min-level", 0, "minimum real-name level (1-3) of citizens the site may receive")
+		fs.StringVar(&c.MinACR, "min-acr", "", "minimum acr of the logins the site may receive: "+oauth.ACRPassword+", "+oauth.ACRMulti+" or "+oauth.ACRInPerson+" (a step-up reaches it)")
 	}
 	if err := loadConfig(fs, rest, &cfg); err != nil {
 		return err
@@ -343,6 +344,9 @@ func validateClient(c *oauth.Client) error {
 	}
 	if c.MinLevel < 0 || c.MinLevel > 3 {
 		errs = append(errs, errors.New("--min-level: must be 0 to 3"))
+	}
+	if c.MinACR != "" && oauth.ACRRank(c.MinACR) == 0 {
+		errs = append(errs, errors.New("--min-acr: must be "+oauth.ACRPassword+", "+oauth.ACRMulti+" or "+oauth.ACRInPerson))
 	}
 	return errors.Join(errs...)
 }
