@@ -28,6 +28,7 @@ type Citizen struct {
 	Number    Number // document type + number; encrypted at rest by the store
 	Name      string
 	Phone     string // E.164-ish digits, optional
+	Email     string // as NormalizeEmail leaves it, optional; only ever set after a code sent to it was entered
 	Status    Status
 	Level     Level
 	CreatedAt time.Time

@@ -182,18 +182,9 @@ func (o *OTP) VerifyStepUp(ctx context.Context, c *Citizen, binding, code string
 func (o *OTP) Wait() { o.wg.Wait() }
 
 func (o *OTP) send(ctx context.Context, acct, phone, purpose, binding string, deliver bool) (*OTPSent, error) {
-	cooldown, daily := o.cooldown(), o.dailySends()
-	phoneKey := o.key("phone", phone)
-	// Cool-downs first, so a refused request does not spend the daily quota.
-	for _, k := range []string{"sms:cool:" + acct, "sms:cool:" + phoneKey} {
-		if err := o.limit(ctx, "sms-cooldown", k, Limit{Max: 1, Window: cooldown}, Limit{}); err != nil {
-			return nil, err
-		}
-	}
-	for _, k := range []string{"sms:day:" + acct, "sms:day:" + phoneKey} {
-		if err := o.limit(ctx, "sms-daily", k, Limit{Max: daily, Window: 24 * time.Hour}, Limit{}); err != nil {
-			return nil, err
-		}
+	cooldown := o.cooldown()
+	if err := o.sendLimits(ctx, "sms", acct, o.key("phone", phone)); err != nil {
+		return nil, err
 	}
 	code := newOTPCode()
 	ttl := o.ttl()
@@ -204,6 +195,24 @@ func (o *OTP) send(ctx context.Context, acct, phone, purpose, binding string, de
 		o.deliver(ctx, phone, o.message(code, ttl))
 	}
 	return &OTPSent{MaskedPhone: MaskPhone(phone), TTL: ttl, Cooldown: cooldown}, nil
+}
+
+// sendLimits applies the cool-down and then the daily quota of channel
+// ("sms", "mail") to each key — cool-downs first, so a refused request does
+// not spend the daily quota. Refusals are *RateLimitedError with Scope
+// channel+"-cooldown" or channel+"-daily".
+func (o *OTP) sendLimits(ctx context.Context, channel string, keys ...string) error {
+	for _, k := range keys {
+		if err := o.limit(ctx, channel+"-cooldown", channel+":cool:"+k, Limit{Max: 1, Window: o.cooldown()}, Limit{}); err != nil {
+			return err
+		}
+	}
+	for _, k := range keys {
+		if err := o.limit(ctx, channel+"-daily", channel+":day:"+k, Limit{Max: o.dailySends(), Window: 24 * time.Hour}, Limit{}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (o *OTP) use(ctx context.Context, acct, purpose, binding, code string) error {
