@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	jose "github.com/go-jose/go-jose/v3"
@@ -37,6 +38,13 @@ func (s *signer) Generate(ctx context.Context, claims jwt.MapClaims, header jwt.
 	}
 	if key == nil {
 		return "", "", fmt.Errorf("oauth: no %s signing key", s.defaultAlg)
+	}
+	// Session claims that went through JSON storage come back as float64;
+	// write whole numbers as integers (auth_time 1795804055, not 1.795804055e+09).
+	for k, v := range claims {
+		if f, ok := v.(float64); ok && f == math.Trunc(f) && math.Abs(f) < 1<<53 {
+			claims[k] = int64(f)
+		}
 	}
 	t := jwt.NewWithClaims(jose.SignatureAlgorithm(key.alg), claims)
 	for k, v := range hdr {
