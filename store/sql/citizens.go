@@ -27,6 +27,7 @@ type citizenRow struct {
 
 	LevelMethod string     `gorm:"column:level_method"`
 	LevelAt     *time.Time `gorm:"column:level_at"`
+	Email       string     `gorm:"column:email"`
 }
 
 func (citizenRow) TableName() string { return "citizens" }
@@ -85,9 +86,11 @@ func (s *Store) CreateCitizen(ctx context.Context, c *identity.Citizen, password
 		UpdatedAt:   updated,
 		LevelMethod: c.LevelMethod,
 		LevelAt:     nullTS(c.LevelAt),
+		Email:       c.Email,
 	}
 	err = s.q(ctx).Transaction(func(tx *gorm.DB) error {
-		if err := tx.Omit(unsetColumns(row.LevelMethod == "" && row.LevelAt == nil, "level_method", "level_at")...).Create(&row).Error; err != nil {
+		omit := append(unsetColumns(row.LevelMethod == "" && row.LevelAt == nil, "level_method", "level_at"), unsetColumns(row.Email == "", "email")...)
+		if err := tx.Omit(omit...).Create(&row).Error; err != nil {
 			return err
 		}
 		if passwordHash == "" {
@@ -149,6 +152,7 @@ func (s *Store) citizen(op string, row *citizenRow) (*identity.Citizen, error) {
 
 		LevelMethod: row.LevelMethod,
 		LevelAt:     fromNullTS(row.LevelAt),
+		Email:       row.Email,
 	}, nil
 }
 

@@ -189,6 +189,7 @@ var migrations = []migration{
 	{id: "0008_operators", stmts: operatorsMigration},   // see operators.go
 	{id: "0009_citizen_merges", stmts: mergesMigration}, // see merges.go
 	{id: "0010_assurance", stmts: assuranceMigration},   // see assurance.go
+	{id: "0011_citizen_email", stmts: contactMigration}, // see contact.go
 }
 
 // columnTypes maps the placeholders of column definitions to each

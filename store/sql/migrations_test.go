@@ -102,6 +102,10 @@ func TestMigrationsStepByStep(t *testing.T) {
 				}
 				return s.PutPendingTOTP(ctx, &identity.TOTPCredential{CitizenID: "cit-m", ID: "e-m", Secret: identity.TOTPSecretFromBytes([]byte("totp-c")), CreatedAt: migT0})
 			},
+			"0011_citizen_email": func() error {
+				// Directly, so updated_at keeps the value compared below.
+				return s.db.WithContext(ctx).Exec("UPDATE citizens SET email = ? WHERE id = ?", "wang@example.com", "cit-m").Error
+			},
 		}
 		for i, id := range ids {
 			if err := s.migrateTo(ctx, id); err != nil {
@@ -139,6 +143,9 @@ func TestMigrationsStepByStep(t *testing.T) {
 		}
 		if c.LevelMethod != identity.LevelMethodPasskey || !c.LevelAt.Equal(migCitizen.UpdatedAt) {
 			t.Errorf("citizen level method %q at %v", c.LevelMethod, c.LevelAt)
+		}
+		if c.Email != "wang@example.com" || c.Phone != migCitizen.Phone {
+			t.Errorf("citizen phone %q, email %q", c.Phone, c.Email)
 		}
 		if tc, err := s.CitizenTOTP(ctx, "cit-m"); err != nil || tc.ID != "e-m" || string(tc.Secret.Bytes()) != "totp-c" {
 			t.Errorf("CitizenTOTP = %+v, %v", tc, err)

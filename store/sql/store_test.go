@@ -174,6 +174,9 @@ func TestConformance(t *testing.T) {
 		t.Run("TOTPRepository", func(t *testing.T) {
 			storetest.RunTOTPRepository(t, func(t *testing.T) storetest.TOTPStore { return newStore(t, b) })
 		})
+		t.Run("ContactStore", func(t *testing.T) {
+			storetest.RunContactStore(t, func(t *testing.T) storetest.ContactStore { return newStore(t, b) })
+		})
 	})
 }
 
