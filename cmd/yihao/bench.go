@@ -68,7 +68,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err != nil {
 		return err
 	}
-	srvArgs := []string{"serve", "--dev", "--listen", cfg.Listen, "--data-dir", dir, "--log-level", "error", "--login-ip-limit", "1000000"}
+	srvArgs := []string{"serve", "--dev", "--listen", cfg.Listen, "--issuer", cfg.Issuer, "--data-dir", dir, "--log-level", "error", "--login-ip-limit", "1000000"}
 	if cfg.DatabaseURL != "" {
 		srvArgs = append(srvArgs, "--database-url", cfg.DatabaseURL)
 	}
