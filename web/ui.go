@@ -29,7 +29,7 @@ func Pages() []string {
 	return append([]string{PageLogin, PageRegister, PageRegisterDone, PageConsent, PageHome,
 		PageError, PageLogoutConfirm, PageLoggedOut, PageLoginSMS, PageLoginSMSCode, PageLoginStepUp, PagePasskeys,
 		PageAccount, PageAccountSites, PageAccountSessions, PageAccountActivity,
-		PageDevice}, append(append(append(consolePages(), recoveryPages()...), qrPages()...), assurancePages()...)...)
+		PageDevice}, append(append(append(append(consolePages(), recoveryPages()...), qrPages()...), assurancePages()...), contactPages()...)...)
 }
 
 const layoutFile = "layout.html"

@@ -55,6 +55,9 @@ type Config struct {
 	Protocol    Protocol
 	Clients     Clients
 	Activity    Activity
+	// Contact changes the phone and email (/account/contact); without it
+	// the page only shows them.
+	Contact Contacts
 	// FreshFor: a revoke or end needs a login at most this old (DefaultFreshFor).
 	FreshFor time.Duration
 	// PasskeysURL, when set, is linked from the profile as a way to raise the level.
@@ -115,6 +118,7 @@ func (h *Handler) Mount(mux *http.ServeMux) {
 	mux.Handle("GET "+pathSessions, ui.Page(h.sessions))
 	mux.Handle("POST "+pathSessions+"/end", ui.Page(h.endOne))
 	mux.Handle("POST "+pathSessions+"/end-others", ui.Page(h.endOthers))
+	h.mountContact(mux)
 	for _, v := range []activityView{loginsView, dataUseView} {
 		mux.Handle("GET "+v.path, ui.Page(h.activityPage(v)))
 		mux.Handle("POST "+v.path, ui.Page(h.activityFilter(v)))

@@ -139,7 +139,7 @@ type env struct {
 	activity *fakeActivity
 }
 
-func newEnv(t *testing.T, withActivity bool) *env {
+func newEnv(t *testing.T, withActivity bool, opts ...func(*Config)) *env {
 	t.Helper()
 	ui, err := web.New(web.Config{CSRFKey: bytes.Repeat([]byte{7}, 32), Secure: true})
 	if err != nil {
@@ -159,6 +159,9 @@ func newEnv(t *testing.T, withActivity bool) *env {
 	if withActivity {
 		e.activity = &fakeActivity{}
 		cfg.Activity = e.activity
+	}
+	for _, o := range opts {
+		o(&cfg)
 	}
 	h, err := New(cfg)
 	if err != nil {

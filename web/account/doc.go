@@ -15,6 +15,8 @@
 //	GET  /account/sessions             live sessions: device, channel, method, times
 //	POST /account/sessions/end         session=<handle>: end one other session
 //	POST /account/sessions/end-others  end every session but this one
+//	GET  /account/contact              phone and email: change or remove them with
+//	                                   a code to the new one (contact.go lists the POSTs)
 //	GET  /account/logins               login history (paged, filterable)
 //	GET  /account/data-use             who used my data: tokens issued, userinfo
 //	                                   calls, introspections (paged, filterable)
