@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -33,45 +32,20 @@ type DevMailer struct {
 	Keep int       // how many to keep (default 20)
 	Now  func() time.Time
 
-	mu     sync.Mutex
-	recent []SentMail
+	log devLog[SentMail]
 }
 
 var _ Mailer = (*DevMailer)(nil)
 
 // Mail implements Mailer.
 func (d *DevMailer) Mail(_ context.Context, to, subject, body string) error {
-	now := time.Now()
-	if d.Now != nil {
-		now = d.Now()
-	}
-	m := SentMail{At: now, MaskedTo: MaskEmail(to), Subject: subject, Body: body}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	keep := d.Keep
-	if keep <= 0 {
-		keep = 20
-	}
-	d.recent = append(d.recent, m)
-	if len(d.recent) > keep {
-		d.recent = append([]SentMail(nil), d.recent[len(d.recent)-keep:]...)
-	}
-	if d.Out != nil {
-		fmt.Fprintf(d.Out, "[dev mail] to %s: %s | %s\n", m.MaskedTo, subject, strings.ReplaceAll(body, "\n", " "))
-	}
+	m := SentMail{At: devNow(d.Now), MaskedTo: MaskEmail(to), Subject: subject, Body: body}
+	d.log.add(m, d.Keep, d.Out, fmt.Sprintf("[dev mail] to %s: %s | %s", m.MaskedTo, subject, strings.ReplaceAll(body, "\n", " ")))
 	return nil
 }
 
 // Recent returns the kept messages, newest first.
-func (d *DevMailer) Recent() []SentMail {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]SentMail, len(d.recent))
-	for i, m := range d.recent {
-		out[len(d.recent)-1-i] = m
-	}
-	return out
-}
+func (d *DevMailer) Recent() []SentMail { return d.log.newestFirst() }
 
 // MaxEmailLength is the longest address accepted (RFC 5321's path limit
 // less the angle brackets).

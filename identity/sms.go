@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -33,45 +32,20 @@ type DevSender struct {
 	Keep int       // how many to keep (default 20)
 	Now  func() time.Time
 
-	mu     sync.Mutex
-	recent []SentSMS
+	log devLog[SentSMS]
 }
 
 var _ Sender = (*DevSender)(nil)
 
 // Send implements Sender.
 func (d *DevSender) Send(_ context.Context, phone, message string) error {
-	now := time.Now()
-	if d.Now != nil {
-		now = d.Now()
-	}
-	m := SentSMS{At: now, MaskedPhone: MaskPhone(phone), Message: message}
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	keep := d.Keep
-	if keep <= 0 {
-		keep = 20
-	}
-	d.recent = append(d.recent, m)
-	if len(d.recent) > keep {
-		d.recent = append([]SentSMS(nil), d.recent[len(d.recent)-keep:]...)
-	}
-	if d.Out != nil {
-		fmt.Fprintf(d.Out, "[dev sms] to %s: %s\n", m.MaskedPhone, strings.ReplaceAll(message, "\n", " "))
-	}
+	m := SentSMS{At: devNow(d.Now), MaskedPhone: MaskPhone(phone), Message: message}
+	d.log.add(m, d.Keep, d.Out, fmt.Sprintf("[dev sms] to %s: %s", m.MaskedPhone, strings.ReplaceAll(message, "\n", " ")))
 	return nil
 }
 
 // Recent returns the kept messages, newest first.
-func (d *DevSender) Recent() []SentSMS {
-	d.mu.Lock()
-	defer d.mu.Unlock()
-	out := make([]SentSMS, len(d.recent))
-	for i, m := range d.recent {
-		out[len(d.recent)-1-i] = m
-	}
-	return out
-}
+func (d *DevSender) Recent() []SentSMS { return d.log.newestFirst() }
 
 // MaskPhone shows a phone the way pages and logs may (DOMAIN.md §4.3): a
 // mainland mobile as its first 3 and last 4 digits ("139****9000"), another
