@@ -22,7 +22,7 @@ import (
 )
 
 // Scopes Yihao knows, and what each releases (see README).
-var knownScopes = []string{"openid", "profile", "phone", "idcard", "offline_access"}
+var knownScopes = []string{"openid", "profile", "phone", "email", "idcard", "offline_access"}
 
 // ACR values: the strength of this login (the authentication axis).
 const (

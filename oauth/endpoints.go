@@ -24,7 +24,7 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		client := ar.GetClient().(fositeClient).c
 		for _, s := range ar.GetRequestedScopes() {
-			if s == "openid" || s == "offline_access" || s == "idcard" || s == "profile" || s == "phone" {
+			if s == "openid" || s == "offline_access" || s == "idcard" || s == "profile" || s == "phone" || s == "email" {
 				p.fosite.WriteAccessError(ctx, w, ar, fosite.ErrInvalidScope.WithHintf("Scope %q needs a citizen; client_credentials tokens carry none.", s))
 				return
 			}
@@ -166,6 +166,10 @@ func Claims(c *identity.Citizen, scopes []string) map[string]any {
 		out["phone_number"] = c.Phone
 		out["phone_number_verified"] = false
 	}
+	if slices.Contains(scopes, "email") && c.Email != "" {
+		out["email"] = c.Email
+		out["email_verified"] = true // bound only after a code sent to it was entered
+	}
 	if slices.Contains(scopes, "idcard") {
 		out["id_document_type"] = string(c.Number.Type())
 		out["id_number"] = c.Number.Value()
@@ -212,7 +216,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"id_token_signing_alg_values_supported":          []string{RS256, ES256},
 		"token_endpoint_auth_methods_supported":          []string{"client_secret_basic", "client_secret_post", "none"},
 		"code_challenge_methods_supported":               []string{"S256"},
-		"claims_supported":                               []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "channel", "level", "level_method", "level_verified_at", "name", "birthdate", "gender", "phone_number", "phone_number_verified", "id_document_type", "id_number"},
+		"claims_supported":                               []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid", "channel", "level", "level_method", "level_verified_at", "name", "birthdate", "gender", "phone_number", "phone_number_verified", "email", "email_verified", "id_document_type", "id_number"},
 		"acr_values_supported":                           []string{ACRPassword, ACRMulti, ACRInPerson},
 		"prompt_values_supported":                        []string{"none", "login", "consent"},
 		"ui_locales_supported":                           []string{"zh-CN", "en"},

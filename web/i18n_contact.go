@@ -5,6 +5,7 @@ package web
 func init() {
 	for k, v := range map[string]string{
 		"contact.title":             "手机和邮箱",
+		"consent.scope.email":       "您的电子邮箱（如已绑定）",
 		"contact.link":              "更换手机号码或绑定电子邮箱",
 		"contact.intro":             "手机号码用于短信登录、找回密码和账号安全通知；电子邮箱用于账号安全通知。新的手机或邮箱需要输入发送给它的验证码才会绑定，原来的手机和邮箱会收到通知。",
 		"contact.phone":             "手机号码",
@@ -45,6 +46,7 @@ func init() {
 	}
 	for k, v := range map[string]string{
 		"contact.title":             "Phone and email",
+		"consent.scope.email":       "your email address (if you added one)",
 		"contact.link":              "Change your phone or add an email address",
 		"contact.intro":             "Your phone is for SMS sign-in, password recovery and security notices; your email address is for security notices. A new phone or address is bound only once you enter the code sent to it, and the previous phone and address are told.",
 		"contact.phone":             "Phone",

@@ -189,6 +189,10 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("YIHAO_VERIFY_URL: %w", err)
 	}
+	contact, devMail, err := a.contact(sms)
+	if err != nil {
+		return nil, fmt.Errorf("YIHAO_MAIL_WEBHOOK_URL: %w", err)
+	}
 	// Password recovery, and the lockout's way back (recovery.go).
 	rec := a.recovery(sms, provider, auth)
 	signIn := unlockingSessions{Sessions: sessions, citizens: a.sql, auth: auth, log: a.log}
@@ -217,7 +221,7 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		a.log.Warn("passkeys are off", "reason", err.Error())
 	}
 	acctCfg := account.Config{UI: ui, Sessions: sessions, SessionList: a.eph, Citizens: a.sql,
-		Protocol: provider, Clients: a.sql, Activity: account.FromAudit(a.sql), LevelURL: "/account/level", TOTPURL: "/account/totp"}
+		Protocol: provider, Clients: a.sql, Activity: account.FromAudit(a.sql), LevelURL: "/account/level", TOTPURL: "/account/totp", Contact: contact}
 	if pk != nil {
 		acctCfg.PasskeysURL = "/account/passkeys"
 	}
@@ -231,6 +235,9 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 	lh.Mount(mux)
 	if devSMS != nil {
 		mux.Handle("GET /dev/sms", login.DevSMSPage(devSMS.Recent))
+	}
+	if devMail != nil {
+		mux.Handle("GET /dev/mail", devMailPage(devMail.Recent))
 	}
 	ch.Mount(mux)
 	if err := a.mountConsole(mux, ui, provider, secure); err != nil {

@@ -55,8 +55,13 @@ type Config struct {
 	// one (and without --dev) citizens cannot raise their level online.
 	VerifyURL    string `json:"verify_url"`    // YIHAO_VERIFY_URL
 	VerifySecret string `json:"verify_secret"` // YIHAO_VERIFY_SECRET: HMAC key, 32+ characters
+	// Email (see package mailgateway): codes to a new address and security
+	// notices. Without one (and without --dev) addresses cannot be added.
+	MailWebhookURL    string `json:"mail_webhook_url"`    // YIHAO_MAIL_WEBHOOK_URL
+	MailWebhookSecret string `json:"mail_webhook_secret"` // YIHAO_MAIL_WEBHOOK_SECRET: HMAC key, 32+ characters
 
-	smsOut io.Writer // the development SMS sender's console (default stdout); tests set it
+	smsOut  io.Writer // the development SMS sender's console (default stdout); tests set it
+	mailOut io.Writer // the development mailer's console (default stdout); tests set it
 }
 
 func defaultConfig() Config {
@@ -97,6 +102,7 @@ func (c *Config) bindFlags(fs *flag.FlagSet, configFile *string) {
 	fs.Int64Var(&c.LoginIPLimit, "login-ip-limit", c.LoginIPLimit, "login attempts allowed per client IP per 15 minutes (YIHAO_LOGIN_IP_LIMIT)")
 	fs.Int64Var(&c.LoginLockout, "login-lockout", c.LoginLockout, "consecutive password failures that lock password sign-in until an SMS, passkey or recovery sign-in, 1..100 (YIHAO_LOGIN_LOCKOUT)")
 	fs.StringVar(&c.SMSWebhookURL, "sms-webhook-url", c.SMSWebhookURL, "SMS gateway webhook URL; its secret only from YIHAO_SMS_WEBHOOK_SECRET or the file (YIHAO_SMS_WEBHOOK_URL)")
+	fs.StringVar(&c.MailWebhookURL, "mail-webhook-url", c.MailWebhookURL, "mail relay webhook URL; its secret only from YIHAO_MAIL_WEBHOOK_SECRET or the file (YIHAO_MAIL_WEBHOOK_URL)")
 	fs.StringVar(&c.VerifyURL, "verify-url", c.VerifyURL, "real-name verification service URL; its secret only from YIHAO_VERIFY_SECRET or the file (YIHAO_VERIFY_URL)")
 	fs.BoolVar(&c.Migrate, "migrate", c.Migrate, "apply database migrations at start (YIHAO_MIGRATE)")
 	fs.BoolVar(&c.Dev, "dev", c.Dev, "development: generated keys in the data dir, http issuer on localhost, text logs (YIHAO_DEV)")
@@ -133,6 +139,7 @@ func (c *Config) fromEnv() error {
 		"YIHAO_LOG_FORMAT": &c.LogFormat, "YIHAO_LOG_LEVEL": &c.LogLevel,
 		"YIHAO_SMS_WEBHOOK_URL": &c.SMSWebhookURL, "YIHAO_SMS_WEBHOOK_SECRET": &c.SMSWebhookSecret,
 		"YIHAO_VERIFY_URL": &c.VerifyURL, "YIHAO_VERIFY_SECRET": &c.VerifySecret,
+		"YIHAO_MAIL_WEBHOOK_URL": &c.MailWebhookURL, "YIHAO_MAIL_WEBHOOK_SECRET": &c.MailWebhookSecret,
 	}
 	for k, p := range str {
 		if v, ok := os.LookupEnv(k); ok {
@@ -255,6 +262,17 @@ func (c *Config) Validate() error {
 		}
 	case c.VerifySecret != "":
 		bad("YIHAO_VERIFY_SECRET", "is set but YIHAO_VERIFY_URL is not")
+	}
+	switch {
+	case c.MailWebhookURL != "":
+		if _, err := parseAbsURL(c.MailWebhookURL); err != nil {
+			bad("YIHAO_MAIL_WEBHOOK_URL", "%v", err)
+		}
+		if len(c.MailWebhookSecret) < 32 {
+			bad("YIHAO_MAIL_WEBHOOK_SECRET", "is required with YIHAO_MAIL_WEBHOOK_URL: at least 32 random characters")
+		}
+	case c.MailWebhookSecret != "":
+		bad("YIHAO_MAIL_WEBHOOK_SECRET", "is set but YIHAO_MAIL_WEBHOOK_URL is not")
 	}
 	if c.ArgonMemoryKiB < 19456 || c.ArgonTime < 2 {
 		bad("YIHAO_ARGON_MEMORY_KIB", "argon2id below the OWASP minimum (m=19456 KiB, t=2)")
@@ -426,7 +444,8 @@ func settingNames() []string {
 		"YIHAO_MASTER_KEY", "YIHAO_NUMBER_KEYS", "YIHAO_INDEX_KEY", "YIHAO_SESSION_IDLE", "YIHAO_SESSION_LIFETIME",
 		"YIHAO_ACCESS_TOKEN_TTL", "YIHAO_REFRESH_TOKEN_TTL", "YIHAO_CODE_TTL", "YIHAO_ACCESS_TOKEN_ALG",
 		"YIHAO_LOG_FORMAT", "YIHAO_LOG_LEVEL", "YIHAO_LOGIN_IP_LIMIT", "YIHAO_MIGRATE", "YIHAO_DEV", "YIHAO_DEMO",
-		"YIHAO_SMS_WEBHOOK_URL", "YIHAO_SMS_WEBHOOK_SECRET", "YIHAO_VERIFY_URL", "YIHAO_VERIFY_SECRET"}
+		"YIHAO_SMS_WEBHOOK_URL", "YIHAO_SMS_WEBHOOK_SECRET", "YIHAO_VERIFY_URL", "YIHAO_VERIFY_SECRET",
+		"YIHAO_MAIL_WEBHOOK_URL", "YIHAO_MAIL_WEBHOOK_SECRET"}
 	sort.Strings(names)
 	return names
 }

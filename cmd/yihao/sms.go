@@ -35,11 +35,7 @@ func (a *app) smsCodes() (codes login.SMSCodes, dev *identity.DevSender, err err
 		a.log.Info("SMS login is off: set YIHAO_SMS_WEBHOOK_URL (or run with --dev) to offer it")
 		return nil, nil, nil
 	}
-	master, err := decodeKey(a.cfg.MasterKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	secret, err := hkdf.Key(sha256.New, master, nil, "yihao otp", 32)
+	secret, err := a.otpSecret()
 	if err != nil {
 		return nil, nil, err
 	}
@@ -50,4 +46,14 @@ func (a *app) smsCodes() (codes login.SMSCodes, dev *identity.DevSender, err err
 		OnSendError: func(err error) { log.Warn("SMS delivery failed", "err", err) },
 	}
 	return otp, dev, nil
+}
+
+// otpSecret keys one-time codes and the keys they are stored under (the
+// same for every use case, so a code's entry and limits are shared).
+func (a *app) otpSecret() ([]byte, error) {
+	master, err := decodeKey(a.cfg.MasterKey)
+	if err != nil {
+		return nil, err
+	}
+	return hkdf.Key(sha256.New, master, nil, "yihao otp", 32)
 }

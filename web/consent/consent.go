@@ -108,7 +108,7 @@ func (h *Handler) decide(w http.ResponseWriter, r *http.Request) error {
 var sensitive = map[string]bool{"idcard": true}
 
 // known scopes have a plain-language line in the catalog.
-var known = map[string]bool{"openid": true, "profile": true, "phone": true, "idcard": true, "offline_access": true}
+var known = map[string]bool{"openid": true, "profile": true, "phone": true, "email": true, "idcard": true, "offline_access": true}
 
 // ScopeLines says in plain words, in lang, what each scope gives the site.
 func ScopeLines(lang string, scopes []string) []web.ScopeLine {
