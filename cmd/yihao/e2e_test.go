@@ -21,14 +21,14 @@ import (
 )
 
 type rp struct {
-	t        *testing.T
+	t        testing.TB
 	ts       *testServer
 	client   *oauth.Client
 	conf     *oauth2.Config
 	verifier *oidc.IDTokenVerifier
 }
 
-func newRP(t *testing.T, ts *testServer, id string, mutate ...func(*oauth.Client)) *rp {
+func newRP(t testing.TB, ts *testServer, id string, mutate ...func(*oauth.Client)) *rp {
 	c, secret := ts.client(id, mutate...)
 	ctx := oidc.InsecureIssuerURLContext(context.Background(), ts.URL)
 	prov, err := oidc.NewProvider(ctx, ts.URL)

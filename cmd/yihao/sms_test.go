@@ -48,7 +48,7 @@ func (c *smsConsole) codes() []string {
 }
 
 // next waits for the (n+1)th code (delivery runs after the page answered).
-func (c *smsConsole) next(t *testing.T, n int) string {
+func (c *smsConsole) next(t testing.TB, n int) string {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
 	for time.Now().Before(deadline) {
