@@ -34,7 +34,8 @@ type ConsoleBase struct {
 	Roles     string // localized
 	Admin     bool
 	CanChange bool
-	Auditor   bool // may read the audit trail
+	Auditor   bool   // may read the audit trail
+	Section   string // the navigation entry of this page: find, register, counter, approvals, audit, clients, operators
 	Notice    string
 	Error     string
 }

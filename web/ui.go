@@ -32,7 +32,12 @@ func Pages() []string {
 		PageDevice}, append(append(append(append(consolePages(), recoveryPages()...), qrPages()...), assurancePages()...), contactPages()...)...)
 }
 
-const layoutFile = "layout.html"
+// layoutFile wraps every page; partialsFile holds the pieces pages share
+// ({{define "console_header"}} …), parsed with it for every page.
+const (
+	layoutFile   = "layout.html"
+	partialsFile = "partials.html"
+)
 
 // Config is what the browser side needs. cmd fills it from the typed config.
 type Config struct {
@@ -96,7 +101,7 @@ func newUI(cfg Config, fsys fs.FS) (*UI, error) {
 		if _, err := fs.Stat(tfs, name); err != nil {
 			return nil, fmt.Errorf("web: page template %s: %w", name, err)
 		}
-		t, err := template.New(name).Option("missingkey=error").ParseFS(tfs, layoutFile, name)
+		t, err := template.New(name).Option("missingkey=error").ParseFS(tfs, layoutFile, partialsFile, name)
 		if err != nil {
 			return nil, fmt.Errorf("web: parse %s: %w", name, err)
 		}

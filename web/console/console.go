@@ -336,7 +336,7 @@ func (h *Handler) base(r *http.Request, op *identity.Operator) web.ConsoleBase {
 	t := web.TextFor(web.Lang(r, nil))
 	b := web.ConsoleBase{Operator: op.Name, Username: op.Username, Region: regionLabel(t, op.Region),
 		Admin: op.Has(identity.RoleAdministrator), CanChange: op.Has(identity.RoleAdministrator) || op.Has(identity.RoleRegistrar),
-		Auditor: op.Has(identity.RoleAuditor)}
+		Auditor: op.Has(identity.RoleAuditor), Section: section(r.URL.Path)}
 	var roles []string
 	for _, ro := range op.Roles {
 		roles = append(roles, t.T("console.role."+string(ro)))
@@ -346,6 +346,17 @@ func (h *Handler) base(r *http.Request, op *identity.Operator) web.ConsoleBase {
 		b.Notice = t.T("console.done." + key)
 	}
 	return b
+}
+
+// section is the navigation entry a console path belongs to.
+func section(path string) string {
+	rest, _ := strings.CutPrefix(path, "/console")
+	switch first, _, _ := strings.Cut(strings.TrimPrefix(rest, "/"), "/"); first {
+	case "", "lookup", "citizens":
+		return "find"
+	default:
+		return first
+	}
 }
 
 func regionLabel(t web.Text, prefix string) string {
