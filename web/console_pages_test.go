@@ -22,7 +22,8 @@ func init() {
 		{ID: "a_1", Action: "Unfreeze", Target: "张三 · 110***********002X", Reason: "came in", RequestedBy: "bob", RequestedAt: "t"},
 		{ID: "a_2", Action: "Change", Target: "carol", Detail: "registrar · 11", Reason: "r", RequestedBy: "me", RequestedAt: "t", Own: true}}}
 	client := ConsoleClient{ID: "tax", Name: "Tax", RedirectURIs: "https://tax.example/cb", Scopes: "openid",
-		GrantTypes: []ConsoleOption{{Value: "authorization_code", Label: "authorization_code", Selected: true}}, MinLevel: "0"}
+		GrantTypes: []ConsoleOption{{Value: "authorization_code", Label: "authorization_code", Selected: true}}, MinLevel: "0",
+		ACRs: []ConsoleOption{{Value: "", Label: "any"}, {Value: "urn:yihao:acr:2", Label: "two <factors>", Selected: true}}, AllowIDCard: true}
 	samples[PageConsoleClients] = ConsoleClientsData{ConsoleBase: base, Clients: []ConsoleClient{client}, New: client}
 	samples[PageConsoleClient] = ConsoleClientData{ConsoleBase: base, Client: client, Secret: "s3cret"}
 	samples[PageConsoleOperators] = ConsoleOperatorsData{ConsoleBase: base, Operators: []ConsoleOperator{

@@ -111,7 +111,9 @@ type ConsoleClient struct {
 	ID, Name, RedirectURIs, PostLogoutRedirectURIs, BackchannelLogoutURI, Scopes string
 	GrantTypes                                                                   []ConsoleOption
 	MinLevel                                                                     string
+	ACRs                                                                         []ConsoleOption // the minimum acr (localized; "" any)
 	Public, Disabled                                                             bool
+	AllowIDCard                                                                  bool // may ask for the idcard scope
 }
 
 // ConsoleClientsData is console_clients.html.
@@ -121,12 +123,18 @@ type ConsoleClientsData struct {
 	New     ConsoleClient
 }
 
+// Form is the site the page's form edits (the shared client fields).
+func (d ConsoleClientsData) Form() ConsoleClient { return d.New }
+
 // ConsoleClientData is console_client.html.
 type ConsoleClientData struct {
 	ConsoleBase
 	Client ConsoleClient
 	Secret string // shown once, right after it was generated
 }
+
+// Form is the site the page's form edits (the shared client fields).
+func (d ConsoleClientData) Form() ConsoleClient { return d.Client }
 
 // ConsoleOperator is one operator in the list.
 type ConsoleOperator struct {

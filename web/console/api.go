@@ -344,7 +344,8 @@ type clientBody struct {
 func clientOf(c *oauth.Client) clientBody {
 	return clientBody{clientInput: clientInput{ID: c.ID, Name: c.Name, RedirectURIs: c.RedirectURIs,
 		PostLogoutRedirectURIs: c.PostLogoutRedirectURIs, BackchannelLogoutURI: c.BackchannelLogoutURI, Scopes: c.Scopes,
-		GrantTypes: c.GrantTypes, MinLevel: c.MinLevel, Public: c.Public}, Disabled: c.Disabled}
+		GrantTypes: c.GrantTypes, MinLevel: c.MinLevel, MinACR: c.MinACR, AllowIDCard: c.AllowIDCard, Public: c.Public},
+		Disabled: c.Disabled}
 }
 
 func (h *Handler) apiClients(r *http.Request, op *identity.Operator) (int, any, error) {

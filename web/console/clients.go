@@ -27,10 +27,18 @@ type clientInput struct {
 	Scopes                 []string `json:"scopes"`
 	GrantTypes             []string `json:"grant_types"`
 	MinLevel               int      `json:"min_level"`
+	MinACR                 string   `json:"min_acr"`
+	AllowIDCard            bool     `json:"allow_idcard"`
 	Public                 bool     `json:"public"`
 }
 
 var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+
+// acrs are the minimum acr values a site may require ("" any), weakest first.
+var acrs = []string{"", oauth.ACRPassword, oauth.ACRMulti, oauth.ACRInPerson}
+
+// reasonIDCard: the idcard scope without AllowIDCard.
+const reasonIDCard identity.FieldReason = "needs_allow_idcard"
 
 func fieldErr(field string, reason identity.FieldReason) error {
 	return &identity.FieldError{Field: field, Reason: reason}
@@ -94,11 +102,18 @@ func (in *clientInput) validate(creating bool) error {
 		in.Scopes = []string{"openid", "profile", "offline_access"}
 	}
 	for _, s := range in.Scopes {
-		if s == "" || len(s) > 64 || strings.ContainsAny(s, " \"\\") || s == "idcard" {
-			// idcard needs --allow-idcard, a decision kept to the command line.
+		if s == "" || len(s) > 64 || strings.ContainsAny(s, " \"\\") {
 			errs = append(errs, fieldErr("scopes", identity.FieldInvalid))
 			break
 		}
+	}
+	if slices.Contains(in.Scopes, "idcard") && !in.AllowIDCard {
+		// The full document number goes only to sites explicitly allowed it.
+		errs = append(errs, fieldErr("scopes", reasonIDCard))
+	}
+	in.MinACR = strings.TrimSpace(in.MinACR)
+	if !slices.Contains(acrs, in.MinACR) {
+		errs = append(errs, fieldErr("min_acr", identity.FieldInvalid))
 	}
 	if in.MinLevel < 0 || in.MinLevel > 3 {
 		errs = append(errs, fieldErr("min_level", identity.FieldInvalid))
@@ -131,7 +146,7 @@ func (h *Handler) newClient(ctx context.Context, op *identity.Operator, in clien
 	now := h.cfg.Now().UTC()
 	c := &oauth.Client{ID: in.ID, Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
 		BackchannelLogoutURI: in.BackchannelLogoutURI, GrantTypes: in.GrantTypes, Scopes: in.Scopes, MinLevel: in.MinLevel,
-		Public: in.Public, SubjectType: "pairwise", IDTokenSignedResponseAlg: "RS256", CreatedAt: now, UpdatedAt: now}
+		MinACR: in.MinACR, AllowIDCard: in.AllowIDCard, Public: in.Public, SubjectType: "pairwise", IDTokenSignedResponseAlg: "RS256", CreatedAt: now, UpdatedAt: now}
 	secret := ""
 	if in.Public {
 		c.TokenEndpointAuthMethod = "none"
@@ -145,11 +160,27 @@ func (h *Handler) newClient(ctx context.Context, op *identity.Operator, in clien
 	if err := h.cfg.Clients.CreateClient(ctx, c); err != nil {
 		return nil, "", err
 	}
-	return c, secret, h.cfg.Console.RecordClientChange(ctx, op, "created", c.ID)
+	if err := h.cfg.Console.RecordClientChange(ctx, op, "created", c.ID); err != nil {
+		return nil, "", err
+	}
+	return c, secret, h.recordIDCard(ctx, op, false, c)
+}
+
+// recordIDCard audits a change of a site's permission to ask for the
+// idcard scope (the full document number), apart from the edit itself.
+func (h *Handler) recordIDCard(ctx context.Context, op *identity.Operator, before bool, c *oauth.Client) error {
+	switch {
+	case c.AllowIDCard && !before:
+		return h.cfg.Console.RecordClientChange(ctx, op, "idcard_allowed", c.ID)
+	case !c.AllowIDCard && before:
+		return h.cfg.Console.RecordClientChange(ctx, op, "idcard_withdrawn", c.ID)
+	}
+	return nil
 }
 
 // updateClient changes what an administrator may edit: name, redirect and
-// post-logout URIs, scopes, grant types, minimum level, back-channel URI.
+// post-logout URIs, scopes, grant types, minimum level and acr, the idcard
+// permission, back-channel URI.
 func (h *Handler) updateClient(ctx context.Context, op *identity.Operator, id string, in clientInput) (*oauth.Client, error) {
 	if err := h.cfg.Console.RequireAdministrator(op); err != nil {
 		return nil, err
@@ -164,12 +195,17 @@ func (h *Handler) updateClient(ctx context.Context, op *identity.Operator, id st
 	}
 	c.Name, c.RedirectURIs, c.PostLogoutRedirectURIs = in.Name, in.RedirectURIs, in.PostLogoutRedirectURIs
 	c.BackchannelLogoutURI, c.Scopes, c.GrantTypes, c.MinLevel = in.BackchannelLogoutURI, in.Scopes, in.GrantTypes, in.MinLevel
+	before := c.AllowIDCard
+	c.MinACR, c.AllowIDCard = in.MinACR, in.AllowIDCard
 	c.UpdatedAt = h.cfg.Now().UTC()
 	if err := h.cfg.Clients.UpdateClient(ctx, c); err != nil {
 		return nil, err
 	}
 	h.cfg.Protocol.ForgetClient(id)
-	return c, h.cfg.Console.RecordClientChange(ctx, op, "edited", id)
+	if err := h.cfg.Console.RecordClientChange(ctx, op, "edited", id); err != nil {
+		return nil, err
+	}
+	return c, h.recordIDCard(ctx, op, before, c)
 }
 
 // rotate gives a confidential client a new secret (returned once).
@@ -220,12 +256,20 @@ func (h *Handler) setDisabled(ctx context.Context, op *identity.Operator, id str
 
 // ---- pages ----
 
-func clientViewOf(c *oauth.Client) web.ConsoleClient {
+func clientViewOf(t web.Text, c *oauth.Client) web.ConsoleClient {
 	v := web.ConsoleClient{ID: c.ID, Name: c.Name, RedirectURIs: strings.Join(c.RedirectURIs, "\n"),
 		PostLogoutRedirectURIs: strings.Join(c.PostLogoutRedirectURIs, "\n"), BackchannelLogoutURI: c.BackchannelLogoutURI,
-		Scopes: strings.Join(c.Scopes, " "), MinLevel: strconv.Itoa(c.MinLevel), Public: c.Public, Disabled: c.Disabled}
+		Scopes: strings.Join(c.Scopes, " "), MinLevel: strconv.Itoa(c.MinLevel), Public: c.Public, Disabled: c.Disabled,
+		AllowIDCard: c.AllowIDCard}
 	for _, g := range grantTypes {
 		v.GrantTypes = append(v.GrantTypes, web.ConsoleOption{Value: g, Label: g, Selected: slices.Contains(c.GrantTypes, g)})
+	}
+	for _, a := range acrs {
+		l := t.T("console.client.acr.any")
+		if a != "" {
+			l = label(t, "console.client.acr.", a) + " · " + a
+		}
+		v.ACRs = append(v.ACRs, web.ConsoleOption{Value: a, Label: l, Selected: a == c.MinACR})
 	}
 	return v
 }
@@ -235,7 +279,8 @@ func formInput(r *http.Request) clientInput {
 	in := clientInput{ID: r.PostFormValue("client_id"), Name: r.PostFormValue("client_name"),
 		RedirectURIs: lines(r.PostFormValue("redirect_uris")), PostLogoutRedirectURIs: lines(r.PostFormValue("post_logout_redirect_uris")),
 		BackchannelLogoutURI: strings.TrimSpace(r.PostFormValue("backchannel_logout_uri")), Scopes: lines(r.PostFormValue("scopes")),
-		GrantTypes: r.PostForm["grant_type"], Public: r.PostFormValue("public") != ""}
+		GrantTypes: r.PostForm["grant_type"], Public: r.PostFormValue("public") != "",
+		MinACR: r.PostFormValue("min_acr"), AllowIDCard: r.PostFormValue("allow_idcard") != ""}
 	if v := strings.TrimSpace(r.PostFormValue("min_level")); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil {
@@ -246,9 +291,10 @@ func formInput(r *http.Request) clientInput {
 	return in
 }
 
-func (in clientInput) view() web.ConsoleClient {
-	return clientViewOf(&oauth.Client{ID: in.ID, Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
-		BackchannelLogoutURI: in.BackchannelLogoutURI, Scopes: in.Scopes, GrantTypes: in.GrantTypes, MinLevel: in.MinLevel, Public: in.Public})
+func (in clientInput) view(t web.Text) web.ConsoleClient {
+	return clientViewOf(t, &oauth.Client{ID: in.ID, Name: in.Name, RedirectURIs: in.RedirectURIs, PostLogoutRedirectURIs: in.PostLogoutRedirectURIs,
+		BackchannelLogoutURI: in.BackchannelLogoutURI, Scopes: in.Scopes, GrantTypes: in.GrantTypes, MinLevel: in.MinLevel,
+		MinACR: in.MinACR, AllowIDCard: in.AllowIDCard, Public: in.Public})
 }
 
 func (h *Handler) clients(w http.ResponseWriter, r *http.Request, op *identity.Operator) error {
@@ -263,10 +309,11 @@ func (h *Handler) renderClients(w http.ResponseWriter, r *http.Request, op *iden
 	if err != nil {
 		return err
 	}
-	d := web.ConsoleClientsData{ConsoleBase: h.base(r, op), New: in.view()}
+	t := web.TextFor(web.Lang(r, nil))
+	d := web.ConsoleClientsData{ConsoleBase: h.base(r, op), New: in.view(t)}
 	d.Error = msg
 	for _, c := range list {
-		d.Clients = append(d.Clients, clientViewOf(c))
+		d.Clients = append(d.Clients, clientViewOf(t, c))
 	}
 	return h.cfg.UI.Render(w, r, web.PageConsoleClients, web.View{Status: status, Data: d})
 }
@@ -284,7 +331,7 @@ func (h *Handler) createClient(w http.ResponseWriter, r *http.Request, op *ident
 }
 
 func (h *Handler) renderClient(w http.ResponseWriter, r *http.Request, op *identity.Operator, c *oauth.Client, secret, msg string) error {
-	d := web.ConsoleClientData{ConsoleBase: h.base(r, op), Client: clientViewOf(c), Secret: secret}
+	d := web.ConsoleClientData{ConsoleBase: h.base(r, op), Client: clientViewOf(web.TextFor(web.Lang(r, nil)), c), Secret: secret}
 	d.Error = msg
 	if secret != "" {
 		d.Notice = web.TextFor(web.Lang(r, nil)).T("console.client.secret.once")
