@@ -316,6 +316,14 @@ func (d *deviceGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 	if citizen.Status != identity.StatusActive {
 		return fosite.ErrAccessDenied.WithHint("The account is not active.")
 	}
+	// A site's registered minimums hold on every grant, not only at the
+	// authorization endpoint.
+	if client.MinLevel > 0 && int(citizen.Level) < client.MinLevel {
+		return fosite.ErrAccessDenied.WithHint("This site requires a higher real-name level than the account has.")
+	}
+	if ACRRank(rec.ACR) < ACRRank(client.MinACR) {
+		return fosite.ErrAccessDenied.WithHint("This site requires a stronger login than the approving session's.")
+	}
 	sess := &identity.Session{ID: rec.SessionID, CitizenID: rec.CitizenID, AuthTime: rec.AuthTime, ACR: rec.ACR, AMR: rec.AMR, Channel: "kiosk"}
 	session := p.newSession(client, citizen, sess, rec.RequestedAt)
 	r.SetSession(session)

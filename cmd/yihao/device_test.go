@@ -171,3 +171,42 @@ func TestDeviceFlowDenied(t *testing.T) {
 		t.Fatal("a client without the device grant got a device code")
 	}
 }
+
+// TestDeviceFlowHoldsClientMinimums: a device site registered with a minimum
+// real-name level or acr gets nothing from a session below it.
+func TestDeviceFlowHoldsClientMinimums(t *testing.T) {
+	ts := startServer(t)
+	for _, c := range []struct {
+		id     string
+		mutate func(*oauth.Client)
+	}{
+		{"tv-level", func(c *oauth.Client) { c.MinLevel = 2 }},
+		{"tv-acr", func(c *oauth.Client) { c.MinACR = oauth.ACRMulti }},
+	} {
+		kiosk := newRP(t, ts, c.id, func(cl *oauth.Client) {
+			cl.Public, cl.TokenEndpointAuthMethod, cl.GrantTypes = true, "none", []string{oauth.DeviceGrantType}
+			c.mutate(cl)
+		})
+		kiosk.conf.Endpoint.DeviceAuthURL = ts.URL + "/oauth2/device_authorization"
+		_, number := ts.citizen() // level 1, password login: acr 1
+		da, err := kiosk.conf.DeviceAuth(context.Background(), oauth2.SetAuthURLParam("scope", "openid"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		phone := ts.browser()
+		_, body := phone.get(da.VerificationURIComplete)
+		form := hidden(body)
+		form.Set("username", number)
+		form.Set("password", testPassword)
+		_, body = phone.post(ts.URL+"/login", form)
+		form = hidden(body)
+		form.Set("user_code", da.UserCode)
+		_, body = phone.post(ts.URL+"/device", form)
+		form = hidden(body)
+		form.Set("decision", "allow")
+		phone.post(ts.URL+"/device/decide", form)
+		if status, out := devicePoll(t, ts, c.id, da.DeviceCode); status != http.StatusForbidden || out["error"] != "access_denied" {
+			t.Fatalf("%s: a session below the site's minimum got %d %v", c.id, status, out)
+		}
+	}
+}
