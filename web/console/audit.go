@@ -13,20 +13,9 @@ import (
 	"github.com/yihao-gov/yihao/web"
 )
 
-// trailActions are the actions an auditor can filter on, in display order.
-var trailActions = []identity.AuditAction{
-	identity.AuditLoginSuccess, identity.AuditLoginFailure, identity.AuditCitizenRegistered,
-	identity.AuditTokenIssued, identity.AuditUserinfoReleased, identity.AuditTokenIntrospected,
-	identity.AuditSessionEnded, identity.AuditConsentGranted, identity.AuditConsentRevoked, identity.AuditGrantRevoked,
-	identity.AuditOperatorLogin, identity.AuditOperatorLoginFailure, identity.AuditOperatorCreated,
-	identity.AuditOperatorChangeAsked, identity.AuditOperatorChanged,
-	identity.AuditConsoleLookup, identity.AuditConsoleRegistered, identity.AuditConsolePhone,
-	identity.AuditConsoleFreeze, identity.AuditConsoleUnfreezeAsked, identity.AuditConsoleUnfrozen,
-	identity.AuditConsoleReset, identity.AuditConsoleRejected, identity.AuditConsoleClient,
-	identity.AuditMergeAsked, identity.AuditMerged, identity.AuditMergeSurvivor,
-	identity.AuditUnmergeAsked, identity.AuditUnmerged, identity.AuditUnmergeSurvivor,
-	identity.AuditLastFactorAsked, identity.AuditLastFactorRemoved, identity.AuditConsoleAuditVerify,
-}
+// trailActions are the actions an auditor can filter on, in display order:
+// every action of the trail.
+var trailActions = identity.AuditActions()
 
 const dateForm = "2006-01-02"
 
