@@ -38,6 +38,7 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := newFlags("yihao bench", stderr)
 	duration := fs.Duration("duration", 5*time.Second, "time per scenario")
 	concurrency := fs.Int("concurrency", 16, "concurrent clients")
+	cpuProfile := fs.String("cpuprofile", "", "write the server's CPU profile over all scenarios to this file")
 	scenarios := fs.String("scenarios", "client_credentials,introspect,jwks,sso_rs256,sso_es256,refresh", "comma-separated scenarios")
 	if err := loadConfig(fs, args, &cfg); err != nil {
 		return err
@@ -74,6 +75,13 @@ func cmdBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	if cfg.RedisURL != "" {
 		srvArgs = append(srvArgs, "--redis-url", cfg.RedisURL)
+	}
+	if *cpuProfile != "" {
+		abs, err := filepath.Abs(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		srvArgs = append(srvArgs, "--cpuprofile", abs)
 	}
 	srv := exec.Command(exe, srvArgs...)
 	srv.Stdout, srv.Stderr = io.Discard, stderr

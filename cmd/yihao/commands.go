@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime/debug"
+	"runtime/pprof"
 	"strings"
 	"time"
 
@@ -29,10 +30,22 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	cfg := defaultConfig()
 	fs := newFlags("yihao serve", stderr)
 	fs.BoolVar(&cfg.Demo, "demo", false, "create a demo client and a demo citizen and print how to log in (YIHAO_DEMO)")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file until the server stops (yihao bench --cpuprofile)")
 	if err := loadConfig(fs, args, &cfg); err != nil {
 		return err
 	}
 	start := time.Now()
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return fmt.Errorf("--cpuprofile: %w", err)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if os.Getenv("GOMEMLIMIT") == "" {
 		// A soft heap limit keeps the collector ahead of bursts (argon2id
 		// buffers, token bursts); GOMEMLIMIT overrides it.
