@@ -49,6 +49,7 @@ func (h *Handler) mountAPI(mux *http.ServeMux) {
 	mux.Handle("PUT /admin/api/clients/{id}", h.api(h.apiUpdateClient))
 	mux.Handle("POST /admin/api/clients/{id}/secret", h.api(h.apiRotate))
 	mux.Handle("POST /admin/api/clients/{id}/disable", h.api(h.apiDisable))
+	h.mountAPIMore(mux)
 }
 
 // errNotBound: the token's client acts as no operator.
@@ -123,6 +124,8 @@ func (h *Handler) apiErr(w http.ResponseWriter, r *http.Request, err error) {
 		out(http.StatusConflict, "same_operator", "console.error.same")
 	case errors.Is(err, identity.ErrNotPending):
 		out(http.StatusConflict, "not_pending", "console.error.notpending")
+	case errors.Is(err, identity.ErrMergeExpired):
+		out(http.StatusConflict, "merge_expired", "console.error.expired")
 	case errors.Is(err, identity.ErrAlreadyRegistered), errors.Is(err, identity.ErrAlreadyExists):
 		out(http.StatusConflict, "already_exists", "console.error.exists")
 	case errors.Is(err, identity.ErrConflict):
