@@ -113,3 +113,46 @@ func TestConsolePagesShareTheHeader(t *testing.T) {
 		t.Errorf("%d console pages with a header, want at least 9", n)
 	}
 }
+
+// TestConsolePageVariants renders the console pages' other states (a merged
+// citizen, each counter step, an empty or broken trail, …) in both
+// languages: translated, plain forms with their CSRF field, no script.
+func TestConsolePageVariants(t *testing.T) {
+	u := newTestUI(t, true, nil)
+	base := ConsoleBase{Operator: "Clerk", Roles: "registrar", Region: "朝阳区 (110105)", CanChange: true, Section: "find"}
+	variants := []struct {
+		page string
+		data any
+	}{
+		{PageConsoleCitizen, ConsoleCitizenData{ConsoleBase: base, Citizen: ConsoleCitizen{ID: "c_2", Name: "李四", Status: "merged",
+			MergedInto: "张三 · 110***********002X", MergedAt: "2026-01-01 10:00", Unmergeable: true}}},
+		{PageConsoleCitizen, ConsoleCitizenData{ConsoleBase: base, Citizen: ConsoleCitizen{ID: "c_3", MergedInto: "c_1", MergedAt: "2025-01-01 10:00"}}},
+		{PageConsoleCitizen, ConsoleCitizenData{ConsoleBase: ConsoleBase{Operator: "Auditor", Auditor: true}, Citizen: ConsoleCitizen{ID: "c_4"}}},
+		{PageConsoleCounter, ConsoleCounterData{ConsoleBase: base, Step: "open", Method: "sms", UserCode: "ABCD-EFGH",
+			DocTypes: []ConsoleOption{{Value: "", Label: "auto", Selected: true}}}},
+		{PageConsoleCounter, ConsoleCounterData{ConsoleBase: base, Step: "confirm", Method: "sms", Key: "k", Phone: "138****8000"}},
+		{PageConsoleCounter, ConsoleCounterData{ConsoleBase: base, Step: "done", ClientName: "Counter <3>"}},
+		{PageConsoleApprovals, ConsoleApprovalsData{ConsoleBase: base}},
+		{PageConsoleAudit, ConsoleAuditData{ConsoleBase: ConsoleBase{Operator: "Admin", Admin: true}, CanVerify: true,
+			Verify: &ConsoleAuditVerify{Break: "partition 3, seq 7: edited"}}},
+		{PageConsoleAudit, ConsoleAuditData{ConsoleBase: ConsoleBase{Operator: "Auditor", Auditor: true}, CanRead: true, Read: true}},
+		{PageConsoleClient, ConsoleClientData{ConsoleBase: base, Client: ConsoleClient{ID: "pub", Name: "Public", Public: true, Disabled: true}}},
+	}
+	for i, v := range variants {
+		for _, lang := range []string{"zh-CN", "en"} {
+			r := httptest.NewRequest("GET", "/console/x", nil)
+			r.Header.Set("Accept-Language", lang)
+			w := httptest.NewRecorder()
+			if err := u.Render(w, r, v.page, View{Data: v.data}); err != nil {
+				t.Fatalf("%d %s: %v", i, v.page, err)
+			}
+			body := w.Body.String()
+			if strings.Contains(body, "MISSING:") || strings.Contains(body, "<script") {
+				t.Errorf("%d %s (%s): untranslated text or a script", i, v.page, lang)
+			}
+			if n, m := strings.Count(body, "<form"), strings.Count(body, `name="csrf_token"`); n == 0 || n != m {
+				t.Errorf("%d %s (%s): %d forms, %d CSRF fields", i, v.page, lang, n, m)
+			}
+		}
+	}
+}
