@@ -183,20 +183,29 @@ func citizenBody(c *identity.ConsoleCitizen) apiCitizenBody {
 	return b
 }
 
-func (h *Handler) apiLookup(r *http.Request, op *identity.Operator) (int, any, error) {
-	var in struct {
-		DocumentType string `json:"document_type"`
-		Number       string `json:"number"`
-		Reason       string `json:"reason"`
+// lookupBody names a citizen by full document number, with the reason the
+// look-up is audited with.
+type lookupBody struct {
+	DocumentType string `json:"document_type"`
+	Number       string `json:"number"`
+	Reason       string `json:"reason"`
+}
+
+// lookupBy runs the audited look-up of in.
+func (h *Handler) lookupBy(r *http.Request, op *identity.Operator, in lookupBody) (*identity.ConsoleCitizen, error) {
+	dt, err := parseDocType(in.DocumentType)
+	if err != nil {
+		return nil, err
 	}
+	return h.cfg.Console.Lookup(r.Context(), op, dt, in.Number, in.Reason)
+}
+
+func (h *Handler) apiLookup(r *http.Request, op *identity.Operator) (int, any, error) {
+	var in lookupBody
 	if err := decode(r, &in); err != nil {
 		return 0, nil, err
 	}
-	dt, err := parseDocType(in.DocumentType)
-	if err != nil {
-		return 0, nil, err
-	}
-	c, err := h.cfg.Console.Lookup(r.Context(), op, dt, in.Number, in.Reason)
+	c, err := h.lookupBy(r, op, in)
 	if err != nil {
 		return 0, nil, err
 	}

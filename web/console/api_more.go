@@ -32,23 +32,15 @@ func (h *Handler) mountAPIMore(mux *http.ServeMux) {
 // as on the console's page). The citizen of the path is checked first, so
 // a refusal by region costs no look-up.
 func (h *Handler) apiMerge(r *http.Request, op *identity.Operator) (int, any, error) {
-	var in struct {
-		DocumentType string `json:"document_type"`
-		Number       string `json:"number"`
-		Reason       string `json:"reason"`
-	}
+	var in lookupBody
 	if err := decode(r, &in); err != nil {
-		return 0, nil, err
-	}
-	dt, err := parseDocType(in.DocumentType)
-	if err != nil {
 		return 0, nil, err
 	}
 	id := r.PathValue("id")
 	if _, err := h.cfg.Console.Citizen(r.Context(), op, id); err != nil {
 		return 0, nil, err
 	}
-	s, err := h.cfg.Console.Lookup(r.Context(), op, dt, in.Number, in.Reason)
+	s, err := h.lookupBy(r, op, in)
 	if err != nil {
 		return 0, nil, err
 	}
