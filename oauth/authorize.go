@@ -258,8 +258,14 @@ func (p *Provider) decide(ctx context.Context, w http.ResponseWriter, r *http.Re
 	ar.GrantAudience(client.ID)
 
 	session := p.newSession(client, citizen, sess, requestedAt)
-	resp, err := p.fosite.NewAuthorizeResponse(ctx, ar, session)
+	uctx, u := beginUnit(ctx)
+	resp, err := p.fosite.NewAuthorizeResponse(uctx, ar, session)
 	if err != nil {
+		return err
+	}
+	// The grant row and the code's one record are written here, before the
+	// code leaves (see unit.go).
+	if err := p.storage.commitAuthorize(ctx, u); err != nil {
 		return err
 	}
 	resp.AddParameter("iss", p.cfg.Issuer) // RFC 9207

@@ -14,7 +14,12 @@ import (
 
 // token is the token endpoint (authorization_code, refresh_token, client_credentials).
 func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
+	ctx, u := beginUnit(r.Context())
+	defer func() {
+		if err := p.storage.endUnit(ctx, u); err != nil {
+			p.log.WarnContext(ctx, "token: consuming a code after a failed redemption", "err", err)
+		}
+	}()
 	session := NewSession()
 	ar, err := p.fosite.NewAccessRequest(ctx, r, session)
 	if err != nil {

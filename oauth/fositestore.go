@@ -32,6 +32,10 @@ type fositeStorage struct {
 	state   StateStore
 	now     func() time.Time
 
+	// codeSignature is fosite's signature of an authorization code: the
+	// key of its record, which also holds its PKCE and OIDC requests.
+	codeSignature func(ctx context.Context, code string) string
+
 	codeTTL, accessTTL time.Duration
 
 	cacheMu  sync.RWMutex
@@ -162,61 +166,144 @@ func (s *fositeStorage) load(ctx context.Context, kind StateKind, key string, se
 	return req, used, nil
 }
 
-// --- authorization codes ---
+// --- authorization codes, with their PKCE and OIDC requests (see unit.go) ---
 
 func (s *fositeStorage) CreateAuthorizeCodeSession(ctx context.Context, signature string, r fosite.Requester) error {
 	now := s.now()
 	sess := sessionOf(r)
+	var g *Grant
 	if sess != nil && sess.CitizenID != "" {
-		g := &Grant{ID: r.GetID(), ClientID: r.GetClient().GetID(), CitizenID: sess.CitizenID, SessionID: sess.SessionID, Scopes: r.GetGrantedScopes(), CreatedAt: now}
+		g = &Grant{ID: r.GetID(), ClientID: r.GetClient().GetID(), CitizenID: sess.CitizenID, SessionID: sess.SessionID, Scopes: r.GetGrantedScopes(), CreatedAt: now}
+	}
+	ttl := sess.expiry(fosite.AuthorizeCode, s.codeTTL, now)
+	if u := unitOf(ctx); u != nil {
+		sr, err := toStored(r)
+		if err != nil {
+			return err
+		}
+		sr.Parts = true
+		u.pending = &pendingCode{signature: signature, grant: g, record: sr, ttl: ttl}
+		return nil
+	}
+	if g != nil {
 		if err := s.grants.CreateGrant(ctx, g); err != nil {
 			return fmt.Errorf("oauth: record grant: %w", storeErr(err))
 		}
 	}
-	return s.put(ctx, KindAuthorizeCode, signature, r, sess.expiry(fosite.AuthorizeCode, s.codeTTL, now), r.GetID())
+	return s.put(ctx, KindAuthorizeCode, signature, r, ttl, r.GetID())
 }
 
 func (s *fositeStorage) GetAuthorizeCodeSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
-	req, used, err := s.load(ctx, KindAuthorizeCode, signature, session)
+	c, err := s.codeRecord(ctx, signature)
 	if err != nil {
 		return nil, err
 	}
-	if used {
+	req, err := s.request(ctx, c, c.sr.Form, session)
+	if err != nil {
+		return nil, err
+	}
+	if c.used {
 		return req, fosite.ErrInvalidatedAuthorizeCode
 	}
 	return req, nil
 }
 
 func (s *fositeStorage) InvalidateAuthorizeCodeSession(ctx context.Context, signature string) error {
-	return storeErr(s.state.UseState(ctx, KindAuthorizeCode, signature))
+	if err := s.state.UseState(ctx, KindAuthorizeCode, signature); err != nil {
+		return storeErr(err)
+	}
+	if u := unitOf(ctx); u != nil {
+		if c, ok := u.codes[signature]; ok {
+			c.used, c.usedHere = true, true
+		}
+	}
+	return nil
 }
 
-// --- PKCE and OIDC requests (short-lived, keyed by the code) ---
+// pendingPart is the unit's code about to be written, when part (of
+// request r, for the code with signature sig) belongs to it.
+func pendingPart(ctx context.Context, sig string, r fosite.Requester) *pendingCode {
+	u := unitOf(ctx)
+	if u == nil || u.pending == nil || u.pending.signature != sig || u.pending.record.ID != r.GetID() {
+		return nil
+	}
+	return u.pending
+}
 
 func (s *fositeStorage) CreatePKCERequestSession(ctx context.Context, signature string, r fosite.Requester) error {
+	if pc := pendingPart(ctx, signature, r); pc != nil {
+		pc.record.PKCE = &storedPart{Form: keptForm(r.GetRequestForm())}
+		return nil
+	}
 	return s.put(ctx, KindPKCE, signature, r, sessionOf(r).expiry(fosite.AuthorizeCode, s.codeTTL, s.now()), r.GetID())
 }
 
 func (s *fositeStorage) GetPKCERequestSession(ctx context.Context, signature string, session fosite.Session) (fosite.Requester, error) {
-	req, _, err := s.load(ctx, KindPKCE, signature, session)
-	return req, err
+	c, form, legacy, err := s.codePart(ctx, signature, false)
+	switch {
+	case legacy:
+		req, _, err := s.load(ctx, KindPKCE, signature, session)
+		return req, err
+	case err != nil:
+		return nil, err
+	}
+	return s.request(ctx, c, form, session)
 }
 
 func (s *fositeStorage) DeletePKCERequestSession(ctx context.Context, signature string) error {
-	return storeErr(s.state.DeleteState(ctx, KindPKCE, signature))
+	return s.dropPart(ctx, KindPKCE, signature, signature, false)
 }
 
 func (s *fositeStorage) CreateOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) error {
+	if pc := pendingPart(ctx, s.codeSignature(ctx, code), r); pc != nil {
+		pc.record.OIDC = &storedPart{Form: keptForm(r.GetRequestForm())}
+		return nil
+	}
 	return s.put(ctx, KindOIDC, hashKey(code), r, sessionOf(r).expiry(fosite.AuthorizeCode, s.codeTTL, s.now()), r.GetID())
 }
 
 func (s *fositeStorage) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
-	req, _, err := s.load(ctx, KindOIDC, hashKey(code), r.GetSession())
-	return req, err
+	c, form, legacy, err := s.codePart(ctx, s.codeSignature(ctx, code), true)
+	switch {
+	case legacy:
+		req, _, err := s.load(ctx, KindOIDC, hashKey(code), r.GetSession())
+		return req, err
+	case err != nil:
+		return nil, err
+	}
+	return s.request(ctx, c, form, r.GetSession())
 }
 
 func (s *fositeStorage) DeleteOpenIDConnectSession(ctx context.Context, code string) error {
-	return storeErr(s.state.DeleteState(ctx, KindOIDC, hashKey(code)))
+	return s.dropPart(ctx, KindOIDC, hashKey(code), s.codeSignature(ctx, code), true)
+}
+
+// dropPart deletes the PKCE or OIDC request of a code. Inside a unit a part
+// of the code's record is only noted (endUnit settles it); outside one, the
+// code is consumed at once. A part under its own kind is deleted.
+func (s *fositeStorage) dropPart(ctx context.Context, kind StateKind, key, sig string, oidc bool) error {
+	c, _, legacy, err := s.codePart(ctx, sig, oidc)
+	if legacy {
+		return storeErr(s.state.DeleteState(ctx, kind, key))
+	}
+	if errors.Is(err, fosite.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	if oidc {
+		c.dropOIDC = true
+	} else {
+		c.dropPKCE = true
+	}
+	if unitOf(ctx) == nil && !c.used {
+		err := s.state.UseState(ctx, KindAuthorizeCode, sig)
+		if err != nil && !errors.Is(err, identity.ErrConflict) && !errors.Is(err, identity.ErrNotFound) {
+			return storeErr(err)
+		}
+	}
+	return nil
 }
 
 // --- access tokens: records in the StateStore until they expire ---

@@ -150,6 +150,7 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		OpenIDConnectTokenStrategy: &openid.DefaultStrategy{Signer: idSigner, Config: fc},
 		Signer:                     idSigner,
 	}
+	store.codeSignature = strategy.CoreStrategy.AuthorizeCodeSignature
 	dg := &deviceGrant{}
 	cg := &counterGrant{}
 	f := compose.Compose(fc, store, strategy,

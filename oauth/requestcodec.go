@@ -11,7 +11,10 @@ import (
 )
 
 // storedRequest is a fosite request as it is kept in Redis or SQL: the client
-// is kept by id and loaded again on read.
+// is kept by id and loaded again on read. An authorization code's record
+// also carries the PKCE and OIDC requests fosite stores beside it (Parts):
+// they are the same request under the same signature, differing only in the
+// form fields fosite keeps for each, so the session is stored once.
 type storedRequest struct {
 	ID                string          `json:"id"`
 	RequestedAt       time.Time       `json:"at"`
@@ -22,22 +25,32 @@ type storedRequest struct {
 	GrantedAudience   []string        `json:"ga,omitempty"`
 	Form              url.Values      `json:"f,omitempty"`
 	Session           json.RawMessage `json:"s"`
+
+	Parts bool        `json:"pt,omitempty"` // PKCE and OIDC live here (nil: none was stored)
+	PKCE  *storedPart `json:"pk,omitempty"`
+	OIDC  *storedPart `json:"oi,omitempty"`
+}
+
+// storedPart is the form of a request kept inside another's record.
+type storedPart struct {
+	Form url.Values `json:"f,omitempty"`
 }
 
 func encodeRequest(r fosite.Requester) ([]byte, error) {
+	sr, err := toStored(r)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(sr)
+}
+
+// toStored is r as it is kept, its session encoded now.
+func toStored(r fosite.Requester) (*storedRequest, error) {
 	sess, err := json.Marshal(r.GetSession())
 	if err != nil {
 		return nil, fmt.Errorf("oauth: encode session: %w", err)
 	}
-	form := r.GetRequestForm()
-	// Never keep secrets that arrived in the form.
-	if form.Has("client_secret") || form.Has("code_verifier") || form.Has("refresh_token") || form.Has("code") {
-		form = cloneValues(form)
-		for _, k := range []string{"client_secret", "code_verifier", "refresh_token", "code", "client_assertion"} {
-			form.Del(k)
-		}
-	}
-	return json.Marshal(storedRequest{
+	return &storedRequest{
 		ID:                r.GetID(),
 		RequestedAt:       r.GetRequestedAt(),
 		ClientID:          r.GetClient().GetID(),
@@ -45,9 +58,20 @@ func encodeRequest(r fosite.Requester) ([]byte, error) {
 		GrantedScope:      r.GetGrantedScopes(),
 		RequestedAudience: r.GetRequestedAudience(),
 		GrantedAudience:   r.GetGrantedAudience(),
-		Form:              form,
+		Form:              keptForm(r.GetRequestForm()),
 		Session:           sess,
-	})
+	}, nil
+}
+
+// keptForm is form without the secrets that may arrive in it.
+func keptForm(form url.Values) url.Values {
+	if form.Has("client_secret") || form.Has("code_verifier") || form.Has("refresh_token") || form.Has("code") || form.Has("client_assertion") {
+		form = cloneValues(form)
+		for _, k := range []string{"client_secret", "code_verifier", "refresh_token", "code", "client_assertion"} {
+			form.Del(k)
+		}
+	}
+	return form
 }
 
 func cloneValues(v url.Values) url.Values {

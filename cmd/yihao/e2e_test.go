@@ -437,6 +437,10 @@ func TestPKCE(t *testing.T) {
 	if _, err := pub.conf.Exchange(context.Background(), l.code, oauth2.VerifierOption(oauth2.GenerateVerifier())); err == nil {
 		t.Fatal("wrong code_verifier accepted")
 	}
+	// The attempt consumed the code: the right verifier no longer redeems it.
+	if _, err := pub.conf.Exchange(context.Background(), l.code, oauth2.VerifierOption(l.verifier)); err == nil {
+		t.Fatal("code redeemed after a wrong code_verifier")
+	}
 	// Missing verifier (downgrade).
 	l = pub.login(br, number)
 	if _, err := pub.conf.Exchange(context.Background(), l.code); err == nil {
