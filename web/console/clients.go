@@ -32,7 +32,7 @@ type clientInput struct {
 	Public                 bool     `json:"public"`
 }
 
-var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials"}
+var grantTypes = []string{"authorization_code", "refresh_token", "client_credentials", oauth.DeviceGrantType, oauth.CounterGrantType}
 
 // acrs are the minimum acr values a site may require ("" any), weakest first.
 var acrs = []string{"", oauth.ACRPassword, oauth.ACRMulti, oauth.ACRInPerson}
