@@ -11,6 +11,7 @@ import (
 	"hash/fnv"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"gorm.io/gorm"
@@ -156,10 +157,15 @@ func auditPartition(citizenID string) (int, error) {
 	return int(h.Sum32() % AuditPartitions), nil
 }
 
-// AppendAudit adds e to the end of its partition's chain in one
-// transaction: lock the partition's head (SELECT … FOR UPDATE; SQLite's
-// write transaction is the lock), insert the entry, move the head. Appends
-// to other partitions do not wait.
+// AppendAudit adds e to the end of its partition's chain. Appends are
+// committed in groups: while one transaction of a partition is under way,
+// the appends that arrive for it queue, and the next transaction writes
+// them all — lock the partition's head (SELECT … FOR UPDATE; SQLite's write
+// transaction is the lock), insert the entries with consecutive seqs, each
+// linked to the one before, move the head once. AppendAudit returns when
+// the transaction holding e has committed (or failed, for every entry in
+// it). Appends to other partitions do not wait; replicas sharing the
+// database serialise on the head row as before.
 func (s *Store) AppendAudit(ctx context.Context, e *identity.AuditEntry) error {
 	const op = "append audit entry"
 	if e == nil {
@@ -183,9 +189,80 @@ func (s *Store) AppendAudit(ctx context.Context, e *identity.AuditEntry) error {
 		detail = string(b)
 	}
 	// The entry as it will be hashed and stored; e is set only on success.
-	done := *e
-	done.At, done.Partition = at, part
-	err = s.q(ctx).Transaction(func(tx *gorm.DB) error {
+	job := &auditJob{entry: *e, detail: detail, done: make(chan error, 1)}
+	job.entry.At, job.entry.Partition = at, part
+	s.auditQ.mu.Lock()
+	s.auditQ.waiting[part] = append(s.auditQ.waiting[part], job)
+	start := !s.auditQ.running[part]
+	s.auditQ.running[part] = true
+	s.auditQ.mu.Unlock()
+	if start {
+		go s.auditWriter(part)
+	}
+	select {
+	case err = <-job.done:
+	case <-ctx.Done():
+		// The entry may still be committed: an entry for a release that
+		// then did not happen, never the reverse.
+		return wrap(op, ctx.Err())
+	}
+	if err != nil {
+		return wrap(op, err)
+	}
+	*e = job.entry
+	return nil
+}
+
+// auditQueue holds the appends waiting for each partition's writer.
+type auditQueue struct {
+	mu      sync.Mutex
+	waiting [AuditPartitions][]*auditJob
+	running [AuditPartitions]bool
+}
+
+type auditJob struct {
+	entry  identity.AuditEntry
+	detail string
+	done   chan error
+}
+
+// Group commit bounds: entries per transaction, and how long one may take.
+const (
+	auditMaxBatch     = 128
+	auditBatchTimeout = 10 * time.Second
+)
+
+// auditWriter commits part's queued appends, a group at a time, until none
+// is left.
+func (s *Store) auditWriter(part int) {
+	for {
+		s.auditQ.mu.Lock()
+		jobs := s.auditQ.waiting[part]
+		if len(jobs) > auditMaxBatch {
+			jobs = jobs[:auditMaxBatch:auditMaxBatch]
+			s.auditQ.waiting[part] = s.auditQ.waiting[part][auditMaxBatch:]
+		} else {
+			s.auditQ.waiting[part] = nil
+		}
+		if len(jobs) == 0 {
+			s.auditQ.running[part] = false
+			s.auditQ.mu.Unlock()
+			return
+		}
+		s.auditQ.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), auditBatchTimeout)
+		err := s.appendAuditBatch(ctx, part, jobs)
+		cancel()
+		for _, j := range jobs {
+			j.done <- err
+		}
+	}
+}
+
+// appendAuditBatch appends jobs to part's chain in one transaction.
+func (s *Store) appendAuditBatch(ctx context.Context, part int, jobs []*auditJob) error {
+	const op = "append audit entry"
+	return s.q(ctx).Transaction(func(tx *gorm.DB) error {
 		var head auditHeadRow
 		q := tx.Where("part = ?", part)
 		if s.dialect != DialectSQLite {
@@ -197,30 +274,32 @@ func (s *Store) AppendAudit(ctx context.Context, e *identity.AuditEntry) error {
 			}
 			return err
 		}
-		done.Seq, done.PrevHash = head.Seq+1, head.Hash
-		done.Hash = identity.AuditHash(done.PrevHash, &done)
-		row := auditRow{
-			Part: part, Seq: done.Seq, AtMicros: at.UnixMicro(), Action: string(done.Action),
-			CitizenID: done.CitizenID, Actor: done.Actor, ClientID: done.ClientID,
-			SessionID: done.SessionID, GrantID: done.GrantID, IP: done.IP, Detail: detail,
-			PrevHash: done.PrevHash, Hash: done.Hash,
+		rows := make([]auditRow, len(jobs))
+		seq, prev := head.Seq, head.Hash
+		for i, j := range jobs {
+			d := &j.entry
+			seq++
+			d.Seq, d.PrevHash = seq, prev
+			d.Hash = identity.AuditHash(prev, d)
+			prev = d.Hash
+			rows[i] = auditRow{
+				Part: part, Seq: d.Seq, AtMicros: d.At.UnixMicro(), Action: string(d.Action),
+				CitizenID: d.CitizenID, Actor: d.Actor, ClientID: d.ClientID,
+				SessionID: d.SessionID, GrantID: d.GrantID, IP: d.IP, Detail: j.detail,
+				PrevHash: d.PrevHash, Hash: d.Hash,
+			}
 		}
-		if err := tx.Create(&row).Error; err != nil {
+		if err := tx.Create(&rows).Error; err != nil {
 			return err
 		}
 		res := tx.Model(&auditHeadRow{}).Where("part = ? AND seq = ?", part, head.Seq).
-			Updates(map[string]any{"seq": done.Seq, "head_hash": done.Hash})
+			Updates(map[string]any{"seq": seq, "head_hash": prev})
 		if res.Error == nil && res.RowsAffected != 1 {
 			// Only possible if the head was not locked: never commit a fork.
 			return failf(op, identity.ErrConflict, "audit partition %d head moved during append", part)
 		}
 		return res.Error
 	})
-	if err != nil {
-		return wrap(op, err)
-	}
-	*e = done
-	return nil
 }
 
 // Page sizes of AuditEntries.

@@ -60,6 +60,7 @@ type Store struct {
 	crypto  *numberCrypto
 	log     *slog.Logger
 	now     func() time.Time
+	auditQ  auditQueue // appends waiting for group commit (audit.go)
 }
 
 // Default pool sizes. SQLite serialises writers anyway (WAL lets readers run

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -266,6 +267,44 @@ func RunAuditLog(t *testing.T, newStore func(t *testing.T) identity.AuditLog) {
 				default:
 				}
 				auditVerified(t, s)
+			}
+			if rep := auditVerified(t, s); rep.Entries != 160 {
+				t.Errorf("verified %d entries, want 160", rep.Entries)
+			}
+		}},
+		{"concurrent appends for one citizen commit together and stay one gapless chain", func(t *testing.T, s identity.AuditLog) {
+			// One partition, many writers: the store may commit them in
+			// groups; each caller must get its own place in the chain.
+			var mu sync.Mutex
+			seen := map[int64]*identity.AuditEntry{}
+			errs := sqlRace(16, func(w int) error {
+				for i := range 10 {
+					e := auditEntry(identity.AuditTokenIssued, "cit-g", time.Time{}, "grant", fmt.Sprintf("w%d-%d", w, i))
+					if err := s.AppendAudit(t.Context(), e); err != nil {
+						return err
+					}
+					mu.Lock()
+					seen[e.Seq] = e
+					mu.Unlock()
+				}
+				return nil
+			})
+			sqlMust(t, "AppendAudit", errors.Join(errs...))
+			if len(seen) != 160 {
+				t.Fatalf("%d distinct seqs handed back, want 160", len(seen))
+			}
+			for seq := int64(1); seq <= 160; seq++ {
+				e := seen[seq]
+				if e == nil {
+					t.Fatalf("seq %d handed to no caller", seq)
+				}
+				if seq > 1 && !bytes.Equal(e.PrevHash, seen[seq-1].Hash) {
+					t.Fatalf("seq %d does not link to seq %d", seq, seq-1)
+				}
+			}
+			got := auditAll(t, s, identity.AuditQuery{CitizenID: "cit-g"})
+			if len(got) != 160 {
+				t.Errorf("%d entries stored, want 160", len(got))
 			}
 			if rep := auditVerified(t, s); rep.Entries != 160 {
 				t.Errorf("verified %d entries, want 160", rep.Entries)
