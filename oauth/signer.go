@@ -3,10 +3,14 @@ package oauth
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"strings"
+	"sync"
+	"time"
 
 	jose "github.com/go-jose/go-jose/v3"
 	"github.com/ory/fosite/token/jwt"
@@ -20,6 +24,8 @@ import (
 type signer struct {
 	keys       *KeySet
 	defaultAlg string
+
+	verified verifyCache
 }
 
 var _ jwt.Signer = (*signer)(nil)
@@ -77,8 +83,102 @@ func (s *signer) Validate(ctx context.Context, token string) (string, error) {
 	return s.GetSignature(ctx, token)
 }
 
+// Decode parses and verifies a token. A token that verified is remembered
+// for a short while (see verifyCache): a resource server introspects the
+// same bearer token on every call it serves, and the signature check is
+// most of an introspection's CPU.
 func (s *signer) Decode(ctx context.Context, token string) (*jwt.Token, error) {
-	return jwt.Parse(token, s.keyFunc)
+	key := sha256.Sum256([]byte(token))
+	now := time.Now()
+	if t := s.verified.get(key, now, s.keys); t != nil {
+		return t, nil
+	}
+	t, err := jwt.Parse(token, s.keyFunc)
+	if err == nil {
+		s.verified.put(key, t, now)
+	}
+	return t, err
+}
+
+// verifyCache remembers tokens that verified, by SHA-256 of the whole
+// token, so a hit is the same bytes that verified before. An entry is used
+// only while its key is still published with the same algorithm, and
+// until the token's exp or verifyCacheTTL, whichever is first: within that
+// window jwt.Parse would verify it again with the same result (exp is the
+// only time claim that can turn a valid token invalid). Callers get a copy
+// of the token and its maps. The cache is cleared when full.
+type verifyCache struct {
+	mu sync.Mutex
+	m  map[[sha256.Size]byte]verifiedToken
+}
+
+type verifiedToken struct {
+	t     *jwt.Token
+	kid   string
+	until time.Time
+}
+
+const (
+	verifyCacheTTL = time.Minute
+	verifyCacheMax = 8192
+)
+
+func (c *verifyCache) get(key [sha256.Size]byte, now time.Time, keys *KeySet) *jwt.Token {
+	c.mu.Lock()
+	v, ok := c.m[key]
+	c.mu.Unlock()
+	if !ok || !now.Before(v.until) {
+		return nil
+	}
+	if _, alg, ok := keys.PublicKey(v.kid); !ok || alg != string(v.t.Method) {
+		return nil
+	}
+	t := *v.t
+	t.Header = maps.Clone(v.t.Header)
+	t.Claims = maps.Clone(v.t.Claims)
+	return &t
+}
+
+func (c *verifyCache) put(key [sha256.Size]byte, t *jwt.Token, now time.Time) {
+	kid, _ := t.Header["kid"].(string)
+	until := now.Add(verifyCacheTTL)
+	if exp, ok := numericClaim(t.Claims["exp"]); ok {
+		if at := time.Unix(exp, 0); at.Before(until) {
+			until = at
+		}
+	}
+	if kid == "" || !now.Before(until) {
+		return
+	}
+	cp := *t
+	cp.Header = maps.Clone(t.Header)
+	cp.Claims = maps.Clone(t.Claims)
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= verifyCacheMax {
+		c.m = make(map[[sha256.Size]byte]verifiedToken, 256)
+	}
+	c.m[key] = verifiedToken{t: &cp, kid: kid, until: until}
+	c.mu.Unlock()
+}
+
+// numericClaim reads a NumericDate claim as whole seconds.
+func numericClaim(v any) (int64, bool) {
+	switch n := v.(type) {
+	case float64:
+		return int64(n), true
+	case int64:
+		return n, true
+	case int:
+		return int64(n), true
+	case json.Number:
+		i, err := n.Int64()
+		if err != nil {
+			f, ferr := n.Float64()
+			return int64(f), ferr == nil
+		}
+		return i, true
+	}
+	return 0, false
 }
 
 func (s *signer) GetSignature(ctx context.Context, token string) (string, error) {
