@@ -145,8 +145,21 @@ type page struct {
 	SwitchURL  string
 	SwitchLang string
 	LogoutPath string
+	BodyClass  string // "area-console page-console-audit": hooks for the stylesheet
+	SignOut    bool   // the header links to the sign-out confirmation (account pages: always signed in)
 	Data       any
 	static     *staticFiles
+}
+
+// bodyClass names a page for the stylesheet: its area (the file name's first
+// word: console, account, login, …) and the page itself.
+func bodyClass(name string) string {
+	page := strings.ReplaceAll(strings.TrimSuffix(name, ".html"), "_", "-")
+	area, _, _ := strings.Cut(page, "-")
+	if area == "passkeys" {
+		area = "account"
+	}
+	return "area-" + area + " page-" + page
 }
 
 // Static is the versioned URL of a file under static/ ({{$.Static "passkey.js"}}).
@@ -163,6 +176,7 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, name string, v View)
 		return fmt.Errorf("web: no page template %q", name)
 	}
 	lang := Lang(r, v.UILocales)
+	class := bodyClass(name)
 	p := page{
 		L:          TextFor(lang),
 		Lang:       lang,
@@ -171,6 +185,8 @@ func (u *UI) Render(w http.ResponseWriter, r *http.Request, name string, v View)
 		SwitchURL:  switchURL(r, lang, v.SwitchQuery),
 		SwitchLang: otherLang(lang),
 		LogoutPath: LogoutPath,
+		BodyClass:  class,
+		SignOut:    strings.HasPrefix(class, "area-account "),
 		Data:       v.Data,
 		static:     u.static,
 	}
