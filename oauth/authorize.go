@@ -114,6 +114,12 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	}
 	ar, err := p.fosite.NewAuthorizeRequest(ctx, r)
 	if err != nil {
+		if ar == nil || !ar.IsRedirectURIValid() {
+			// Nowhere safe to send the error (unknown client, unregistered
+			// redirect_uri): the citizen's browser gets a page, not JSON.
+			p.deps.Pages.Error(w, r, authorizeRequestError(err))
+			return
+		}
 		p.fosite.WriteAuthorizeError(ctx, w, ar, err)
 		return
 	}
@@ -126,6 +132,27 @@ func (p *Provider) authorize(w http.ResponseWriter, r *http.Request) {
 	if err := p.decide(ctx, w, r, ar, flow); err != nil {
 		p.fosite.WriteAuthorizeError(ctx, w, ar, p.protocolErr(ctx, err))
 	}
+}
+
+// AuthorizeRequestError is an authorization request that cannot be answered
+// at the client's redirect URI. Pages show it to the citizen; its Code is the
+// RFC 6749 error for clients that ask for JSON.
+type AuthorizeRequestError struct {
+	Code        string
+	Description string
+}
+
+func (e *AuthorizeRequestError) Error() string {
+	return "oauth: invalid authorization request: " + e.Code
+}
+
+func authorizeRequestError(err error) *AuthorizeRequestError {
+	out := &AuthorizeRequestError{Code: "invalid_request"}
+	var rfc *fosite.RFC6749Error
+	if errors.As(err, &rfc) {
+		out.Code, out.Description = rfc.ErrorField, rfc.GetDescription()
+	}
+	return out
 }
 
 func checkPKCE(ar fosite.AuthorizeRequester) error {

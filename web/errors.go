@@ -90,6 +90,10 @@ func explain(err error, lang string) problem {
 	case errors.Is(err, identity.ErrUnavailable):
 		return problem{status: http.StatusServiceUnavailable, code: "temporarily_unavailable",
 			message: t.T("error.unavailable"), retryAfter: UnavailableRetryAfter}
+	case errors.As(err, new(*oauth.AuthorizeRequestError)):
+		var are *oauth.AuthorizeRequestError
+		errors.As(err, &are)
+		return problem{status: http.StatusBadRequest, code: are.Code, message: t.T("error.authorize")}
 	case errors.Is(err, oauth.ErrBadLogoutRequest):
 		return problem{status: http.StatusBadRequest, code: "invalid_request", message: t.T("error.logout")}
 	case errors.Is(err, ErrFlowExpired):

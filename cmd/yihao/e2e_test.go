@@ -410,8 +410,8 @@ func TestRedirectURIVariantsNeverRedirect(t *testing.T) {
 		if loc, _ := resp.Location(); loc != nil && loc.Host != strings.TrimPrefix(ts.URL, "http://") {
 			t.Errorf("redirect_uri %q: redirected to %s", variant, loc)
 		}
-		if resp.StatusCode < 400 {
-			t.Errorf("redirect_uri %q: status %d, want an error page", variant, resp.StatusCode)
+		if resp.StatusCode != http.StatusBadRequest || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/html") {
+			t.Errorf("redirect_uri %q: status %d %s, want a 400 error page", variant, resp.StatusCode, resp.Header.Get("Content-Type"))
 		}
 	}
 }
