@@ -267,6 +267,10 @@ func (a *app) buildServer(ctx context.Context) (*server, error) {
 		pages.LoggedOut(w, r)
 		return nil
 	}))
+	// Anything else is a localized 404 page (JSON for clients that ask for it).
+	mux.Handle("/", ui.Page(func(http.ResponseWriter, *http.Request) error {
+		return web.Error(http.StatusNotFound, "error.notfound")
+	}))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")
 		fmt.Fprintln(w, "ok")
