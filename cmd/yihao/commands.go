@@ -46,9 +46,12 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		defer pprof.StopCPUProfile()
 	}
-	if os.Getenv("GOMEMLIMIT") == "" {
-		// A soft heap limit keeps the collector ahead of bursts (argon2id
-		// buffers, token bursts); GOMEMLIMIT overrides it.
+	if os.Getenv("GOMEMLIMIT") == "" && cfg.RedisURL != "" {
+		// With Redis holding the short-lived state, a soft heap limit keeps
+		// the collector ahead of bursts (argon2id buffers, token bursts);
+		// GOMEMLIMIT overrides it. Not with the embedded store: it keeps
+		// every live token in this heap, and a limit below that would only
+		// make the collector run without pause.
 		debug.SetMemoryLimit(defaultMemoryLimit)
 	}
 	a, err := openApp(ctx, cfg, stderr, true)
