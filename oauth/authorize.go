@@ -485,7 +485,13 @@ func (p *Provider) newSession(c *Client, citizen *identity.Citizen, s *identity.
 	out.Subject = sub
 	out.CitizenID = citizen.ID
 	out.SessionID = s.ID
-	out.Channel = s.Channel
+	// The channel is the site's when it registered one (an app, a
+	// mini-program), else the login's (web, kiosk, counter).
+	channel := s.Channel
+	if c.Channel != "" {
+		channel = c.Channel
+	}
+	out.Channel = channel
 	idc := out.Claims
 	idc.Subject = sub
 	idc.AuthTime = s.AuthTime.UTC().Truncate(time.Second)
@@ -493,8 +499,8 @@ func (p *Provider) newSession(c *Client, citizen *identity.Citizen, s *identity.
 	idc.AuthenticationContextClassReference = s.ACR
 	idc.AuthenticationMethodsReferences = s.AMR
 	idc.Extra["sid"] = s.ID
-	if s.Channel != "" {
-		idc.Extra["channel"] = s.Channel
+	if channel != "" {
+		idc.Extra["channel"] = channel
 	}
 	for k, v := range LevelClaims(citizen) {
 		idc.Extra[k] = v
@@ -513,8 +519,8 @@ func (p *Provider) newSession(c *Client, citizen *identity.Citizen, s *identity.
 	ac.Extra["acr"] = s.ACR
 	ac.Extra["amr"] = s.AMR
 	ac.Extra["sid"] = s.ID
-	if s.Channel != "" {
-		ac.Extra["channel"] = s.Channel
+	if channel != "" {
+		ac.Extra["channel"] = channel
 	}
 	return out
 }

@@ -42,6 +42,11 @@ func (p *Provider) token(w http.ResponseWriter, r *http.Request) {
 		session.Subject = client.ID
 		session.AccessClaims.Subject = client.ID
 		session.AccessClaims.Extra["client_id"] = client.ID
+		channel := client.Channel
+		if channel == "" {
+			channel = "api" // a back-end service acting for itself
+		}
+		session.AccessClaims.Extra["channel"] = channel
 	}
 	resp, err := p.fosite.NewAccessResponse(ctx, ar)
 	if err != nil {

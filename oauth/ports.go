@@ -10,6 +10,9 @@ import (
 // ErrConflict, ErrUnavailable), wrapped with %w; the fosite adapter in this
 // package turns them into fosite's errors.
 
+// Channels a site may be registered as (Client.Channel).
+var Channels = []string{"web", "app", "miniapp", "kiosk", "counter", "api"}
+
 // Client is a registered service site (relying party).
 type Client struct {
 	ID                       string
@@ -31,6 +34,7 @@ type Client struct {
 	IDTokenSignedResponseAlg string // RS256 (default) or ES256
 	MinLevel                 int    // minimum real-name level of citizens it may receive (0: any)
 	MinACR                   string // minimum acr of the logins it may receive ("": any; a step-up reaches it)
+	Channel                  string // the service channel the site is: web, app, miniapp, kiosk, counter, api ("": as the login's)
 	Disabled                 bool
 	CreatedAt                time.Time
 	UpdatedAt                time.Time

@@ -13,6 +13,7 @@ import (
 	"os"
 	"runtime/debug"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"time"
 
@@ -217,6 +218,7 @@ func cmdClient(ctx context.Context, args []string, stdout, stderr io.Writer) err
 		fs.BoolVar(&c.AllowIDCard, "allow-idcard", false, "may request the idcard scope (the citizen still consents)")
 		fs.BoolVar(&c.SkipConsent, "skip-consent", false, "first-party client: no consent screen")
 		fs.StringVar(&c.IDTokenSignedResponseAlg, "id-token-alg", "RS256", "RS256 or ES256")
+		fs.StringVar(&c.Channel, "channel", "", "the service channel the site is: web, app, miniapp, kiosk, counter or api (default: as the login's)")
 		fs.IntVar(&c.MinLevel, "min-level", 0, "minimum real-name level (1-3) of citizens the site may receive")
 		fs.StringVar(&c.MinACR, "min-acr", "", "minimum acr of the logins the site may receive: "+oauth.ACRPassword+", "+oauth.ACRMulti+" or "+oauth.ACRInPerson+" (a step-up reaches it)")
 	}
@@ -357,6 +359,9 @@ func validateClient(c *oauth.Client) error {
 		c.TokenEndpointAuthMethod = "none"
 	} else if c.TokenEndpointAuthMethod == "none" {
 		errs = append(errs, errors.New("--token-endpoint-auth-method none: only with --public"))
+	}
+	if c.Channel != "" && !slices.Contains(oauth.Channels, c.Channel) {
+		errs = append(errs, fmt.Errorf("--channel: %q is not one of %s", c.Channel, strings.Join(oauth.Channels, ", ")))
 	}
 	if c.MinLevel < 0 || c.MinLevel > 3 {
 		errs = append(errs, errors.New("--min-level: must be 0 to 3"))

@@ -29,6 +29,7 @@ type clientRow struct {
 	IDTokenSignedResponseAlg string    `gorm:"column:id_token_signed_response_alg"`
 	MinLevel                 int       `gorm:"column:min_level"`
 	MinACR                   string    `gorm:"column:min_acr"`
+	Channel                  string    `gorm:"column:channel"`
 	Disabled                 bool      `gorm:"column:disabled"`
 	CreatedAt                time.Time `gorm:"column:created_at;autoCreateTime:false"`
 	UpdatedAt                time.Time `gorm:"column:updated_at;autoUpdateTime:false;autoCreateTime:false"`
@@ -88,6 +89,7 @@ func toClientRow(c *oauth.Client) clientRow {
 		IDTokenSignedResponseAlg: c.IDTokenSignedResponseAlg,
 		MinLevel:                 c.MinLevel,
 		MinACR:                   c.MinACR,
+		Channel:                  c.Channel,
 		Disabled:                 c.Disabled,
 		CreatedAt:                ts(c.CreatedAt),
 		UpdatedAt:                ts(c.UpdatedAt),
@@ -109,6 +111,7 @@ func (r *clientRow) client() (*oauth.Client, error) {
 		IDTokenSignedResponseAlg: r.IDTokenSignedResponseAlg,
 		MinLevel:                 r.MinLevel,
 		MinACR:                   r.MinACR,
+		Channel:                  r.Channel,
 		Disabled:                 r.Disabled,
 		CreatedAt:                r.CreatedAt.UTC(),
 		UpdatedAt:                r.UpdatedAt.UTC(),
@@ -149,7 +152,8 @@ func (s *Store) CreateClient(ctx context.Context, c *oauth.Client) error {
 	if row.UpdatedAt.IsZero() {
 		row.UpdatedAt = row.CreatedAt
 	}
-	if err := s.q(ctx).Omit(unsetColumns(row.MinACR == "", "min_acr")...).Create(&row).Error; err != nil {
+	omit := append(unsetColumns(row.MinACR == "", "min_acr"), unsetColumns(row.Channel == "", "channel")...)
+	if err := s.q(ctx).Omit(omit...).Create(&row).Error; err != nil {
 		return wrap(op, err)
 	}
 	c.CreatedAt, c.UpdatedAt = row.CreatedAt, row.UpdatedAt
@@ -204,4 +208,11 @@ func (s *Store) Clients(ctx context.Context) ([]*oauth.Client, error) {
 // DeleteClient removes a client.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return one("delete client", s.q(ctx).Where("id = ?", id).Delete(&clientRow{}))
+}
+
+// clientChannelMigration is migration 0012: the service channel a site is
+// (clients.channel: web, app, miniapp, kiosk, counter, api; ” for "as the
+// login's").
+func clientChannelMigration(dialect string) []string {
+	return addColumns(dialect, []newColumn{{"clients", "channel", "{short} NOT NULL DEFAULT ''"}})
 }

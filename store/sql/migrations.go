@@ -190,6 +190,7 @@ var migrations = []migration{
 	{id: "0009_citizen_merges", stmts: mergesMigration}, // see merges.go
 	{id: "0010_assurance", stmts: assuranceMigration},   // see assurance.go
 	{id: "0011_citizen_email", stmts: contactMigration}, // see contact.go
+	{id: "0012_client_channel", stmts: clientChannelMigration},
 }
 
 // columnTypes maps the placeholders of column definitions to each

@@ -92,15 +92,14 @@ func TestMigrationsStepByStep(t *testing.T) {
 				if err := s.SetLevel(ctx, "cit-m", identity.LevelInPerson, identity.LevelMethodPasskey, migCitizen.UpdatedAt); err != nil {
 					return err
 				}
-				cl, err := s.Client(ctx, "shebao")
-				if err != nil {
-					return err
-				}
-				cl.MinACR = "urn:yihao:acr:2"
-				if err := s.UpdateClient(ctx, cl); err != nil {
+				// Directly: UpdateClient writes every column, also later ones.
+				if err := s.db.WithContext(ctx).Exec("UPDATE clients SET min_acr = ? WHERE id = ?", "urn:yihao:acr:2", "shebao").Error; err != nil {
 					return err
 				}
 				return s.PutPendingTOTP(ctx, &identity.TOTPCredential{CitizenID: "cit-m", ID: "e-m", Secret: identity.TOTPSecretFromBytes([]byte("totp-c")), CreatedAt: migT0})
+			},
+			"0012_client_channel": func() error {
+				return s.db.WithContext(ctx).Exec("UPDATE clients SET channel = ? WHERE id = ?", "miniapp", "shebao").Error
 			},
 			"0011_citizen_email": func() error {
 				// Directly, so updated_at keeps the value compared below.
@@ -150,7 +149,7 @@ func TestMigrationsStepByStep(t *testing.T) {
 		if tc, err := s.CitizenTOTP(ctx, "cit-m"); err != nil || tc.ID != "e-m" || string(tc.Secret.Bytes()) != "totp-c" {
 			t.Errorf("CitizenTOTP = %+v, %v", tc, err)
 		}
-		if cl, err := s.Client(ctx, "shebao"); err != nil || cl.MinLevel != 2 || cl.MinACR != "urn:yihao:acr:2" || !slices.Equal(cl.RedirectURIs, migClient.RedirectURIs) {
+		if cl, err := s.Client(ctx, "shebao"); err != nil || cl.MinLevel != 2 || cl.MinACR != "urn:yihao:acr:2" || cl.Channel != "miniapp" || !slices.Equal(cl.RedirectURIs, migClient.RedirectURIs) {
 			t.Errorf("Client = %+v, %v", cl, err)
 		}
 		if g, err := s.SessionGrants(ctx, "sid-m"); err != nil || len(g) != 1 || !g[0].CreatedAt.Equal(migT0) {
