@@ -96,55 +96,19 @@ type CounterInfo struct {
 }
 
 func (p *Provider) loadCounter(ctx context.Context, key string) (*counterRecord, time.Duration, error) {
-	data, used, err := p.deps.State.State(ctx, KindCounter, key)
-	if err != nil {
-		return nil, 0, err
-	}
-	var rec counterRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, 0, err
-	}
-	if used {
-		return nil, 0, identity.ErrConflict
-	}
-	left := rec.Expires.Sub(p.now())
-	if left <= 0 {
-		return nil, 0, identity.ErrNotFound
-	}
-	return &rec, left, nil
+	return loadPolled[counterRecord](ctx, p, KindCounter, key)
 }
 
 func (p *Provider) saveCounter(ctx context.Context, key string, rec *counterRecord, ttl time.Duration) error {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return p.deps.State.PutState(ctx, KindCounter, key, data, ttl, "")
+	return p.savePolled(ctx, KindCounter, key, rec, ttl)
 }
 
 // counterAuthorization is the terminal's request (modelled on RFC 8628 §3.1).
 func (p *Provider) counterAuthorization(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		p.fosite.WriteAccessError(ctx, w, nil, fosite.ErrInvalidRequest)
+	client, scopes := p.pollingClient(w, r, CounterGrantType, "The client is not registered for counter sessions.")
+	if client == nil {
 		return
-	}
-	fc, err := p.core.AuthenticateClient(ctx, r, r.PostForm)
-	if err != nil {
-		p.fosite.WriteAccessError(ctx, w, nil, p.accessErr(r, err))
-		return
-	}
-	client := fc.(fositeClient).c
-	if !slices.Contains(client.GrantTypes, CounterGrantType) {
-		p.fosite.WriteAccessError(ctx, w, nil, fosite.ErrUnauthorizedClient.WithHint("The client is not registered for counter sessions."))
-		return
-	}
-	scopes := splitSpace(r.PostForm.Get("scope"))
-	for _, s := range scopes {
-		if !slices.Contains(client.Scopes, s) || (s == "idcard" && !client.AllowIDCard) {
-			p.fosite.WriteAccessError(ctx, w, nil, fosite.ErrInvalidScope.WithHintf("The client may not request scope %q.", s))
-			return
-		}
 	}
 	code := randomID() + randomID()
 	userCode := newUserCode()

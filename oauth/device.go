@@ -97,55 +97,19 @@ func NormalizeUserCode(in string) string {
 }
 
 func (p *Provider) loadDevice(ctx context.Context, key string) (*deviceRecord, time.Duration, error) {
-	data, used, err := p.deps.State.State(ctx, KindDevice, key)
-	if err != nil {
-		return nil, 0, err
-	}
-	var rec deviceRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return nil, 0, err
-	}
-	if used {
-		return nil, 0, identity.ErrConflict
-	}
-	left := rec.Expires.Sub(p.now())
-	if left <= 0 {
-		return nil, 0, identity.ErrNotFound
-	}
-	return &rec, left, nil
+	return loadPolled[deviceRecord](ctx, p, KindDevice, key)
 }
 
 func (p *Provider) saveDevice(ctx context.Context, key string, rec *deviceRecord, ttl time.Duration) error {
-	data, err := json.Marshal(rec)
-	if err != nil {
-		return err
-	}
-	return p.deps.State.PutState(ctx, KindDevice, key, data, ttl, "")
+	return p.savePolled(ctx, KindDevice, key, rec, ttl)
 }
 
 // deviceAuthorization is RFC 8628 §3.1–3.2.
 func (p *Provider) deviceAuthorization(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		p.fosite.WriteAccessError(ctx, w, nil, fosite.ErrInvalidRequest)
+	client, scopes := p.pollingClient(w, r, DeviceGrantType, "The client is not registered for the device authorization grant.")
+	if client == nil {
 		return
-	}
-	fc, err := p.core.AuthenticateClient(ctx, r, r.PostForm)
-	if err != nil {
-		p.fosite.WriteAccessError(ctx, w, nil, p.accessErr(r, err))
-		return
-	}
-	client := fc.(fositeClient).c
-	if !slices.Contains(client.GrantTypes, DeviceGrantType) {
-		p.fosite.WriteAccessError(ctx, w, nil, fosite.ErrUnauthorizedClient.WithHint("The client is not registered for the device authorization grant."))
-		return
-	}
-	scopes := splitSpace(r.PostForm.Get("scope"))
-	for _, s := range scopes {
-		if !slices.Contains(client.Scopes, s) || (s == "idcard" && !client.AllowIDCard) {
-			p.fosite.WriteAccessError(ctx, w, nil, fosite.ErrInvalidScope.WithHintf("The client may not request scope %q.", s))
-			return
-		}
 	}
 	deviceCode := randomID() + randomID()
 	userCode := newUserCode()
