@@ -252,20 +252,9 @@ func newSessionID() string {
 }
 
 // counterGrant is the token-endpoint handler for CounterGrantType.
-type counterGrant struct {
-	p       *Provider
-	access  *foauth2.HandleHelper
-	refresh foauth2.RefreshTokenStrategy
-	idToken *openid.IDTokenHandleHelper
-}
+type counterGrant struct{ polledGrant }
 
 var _ fosite.TokenEndpointHandler = (*counterGrant)(nil)
-
-func (d *counterGrant) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
-
-func (d *counterGrant) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
-	return r.GetGrantTypes().ExactOne(CounterGrantType)
-}
 
 func (d *counterGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if !d.CanHandleTokenEndpointRequest(ctx, r) {
@@ -347,13 +336,6 @@ func (d *counterGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.
 		session.SetExpiresAt(fosite.RefreshToken, now.UTC().Add(p.cfg.RefreshTokenLifespan).Round(time.Second))
 	}
 	return p.deps.Grants.CreateGrant(ctx, &Grant{ID: r.GetID(), ClientID: client.ID, CitizenID: citizen.ID, SessionID: sess.ID, Scopes: rec.Scopes, CreatedAt: now.UTC()})
-}
-
-func (d *counterGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
-	if !d.CanHandleTokenEndpointRequest(ctx, r) {
-		return fosite.ErrUnknownRequest
-	}
-	return issueTokens(ctx, d.p, d.access, d.refresh, d.idToken, r, resp)
 }
 
 // issueTokens mints what a Yihao grant handler (device, counter) settled:

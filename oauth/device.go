@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
-	foauth2 "github.com/ory/fosite/handler/oauth2"
-	"github.com/ory/fosite/handler/openid"
 
 	"github.com/yihao-gov/yihao/identity"
 )
@@ -206,20 +204,9 @@ func (p *Provider) DeviceDecide(ctx context.Context, userCode string, s *identit
 
 // deviceGrant is the token-endpoint handler for DeviceGrantType, appended to
 // fosite's handlers as an extra factory.
-type deviceGrant struct {
-	p       *Provider
-	access  *foauth2.HandleHelper
-	refresh foauth2.RefreshTokenStrategy
-	idToken *openid.IDTokenHandleHelper
-}
+type deviceGrant struct{ polledGrant }
 
 var _ fosite.TokenEndpointHandler = (*deviceGrant)(nil)
-
-func (d *deviceGrant) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
-
-func (d *deviceGrant) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
-	return r.GetGrantTypes().ExactOne(DeviceGrantType)
-}
 
 func (d *deviceGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.AccessRequester) error {
 	if !d.CanHandleTokenEndpointRequest(ctx, r) {
@@ -301,11 +288,4 @@ func (d *deviceGrant) HandleTokenEndpointRequest(ctx context.Context, r fosite.A
 		session.SetExpiresAt(fosite.RefreshToken, now.UTC().Add(p.cfg.RefreshTokenLifespan).Round(time.Second))
 	}
 	return p.deps.Grants.CreateGrant(ctx, &Grant{ID: r.GetID(), ClientID: client.ID, CitizenID: citizen.ID, SessionID: rec.SessionID, Scopes: rec.Scopes, CreatedAt: now.UTC()})
-}
-
-func (d *deviceGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
-	if !d.CanHandleTokenEndpointRequest(ctx, r) {
-		return fosite.ErrUnknownRequest
-	}
-	return issueTokens(ctx, d.p, d.access, d.refresh, d.idToken, r, resp)
 }

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/ory/fosite"
+	foauth2 "github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
 
 	"github.com/yihao-gov/yihao/identity"
 )
@@ -81,4 +83,40 @@ func (p *Provider) pollingClient(w http.ResponseWriter, r *http.Request, grant, 
 		}
 	}
 	return client, scopes
+}
+
+// polledGrant is what the device and counter token handlers share: the
+// grant type they answer, and the helpers that mint the tokens once a poll
+// finds the request approved. Each embeds it and adds its own
+// HandleTokenEndpointRequest.
+type polledGrant struct {
+	p         *Provider
+	grantType string
+	access    *foauth2.HandleHelper
+	refresh   foauth2.RefreshTokenStrategy
+	idToken   *openid.IDTokenHandleHelper
+}
+
+// factory is the compose.Factory that wires the helpers from fosite's
+// strategy and hands fosite the handler h (the grant embedding g).
+func (g *polledGrant) factory(store *fositeStorage, h fosite.TokenEndpointHandler) func(fosite.Configurator, interface{}, interface{}) interface{} {
+	return func(config fosite.Configurator, _ interface{}, strategy interface{}) interface{} {
+		g.access = &foauth2.HandleHelper{AccessTokenStrategy: strategy.(foauth2.AccessTokenStrategy), AccessTokenStorage: store, Config: config}
+		g.refresh = strategy.(foauth2.RefreshTokenStrategy)
+		g.idToken = &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.(openid.OpenIDConnectTokenStrategy)}
+		return h
+	}
+}
+
+func (g *polledGrant) CanSkipClientAuth(context.Context, fosite.AccessRequester) bool { return false }
+
+func (g *polledGrant) CanHandleTokenEndpointRequest(_ context.Context, r fosite.AccessRequester) bool {
+	return r.GetGrantTypes().ExactOne(g.grantType)
+}
+
+func (g *polledGrant) PopulateTokenEndpointResponse(ctx context.Context, r fosite.AccessRequester, resp fosite.AccessResponder) error {
+	if !g.CanHandleTokenEndpointRequest(ctx, r) {
+		return fosite.ErrUnknownRequest
+	}
+	return issueTokens(ctx, g.p, g.access, g.refresh, g.idToken, r, resp)
 }

@@ -151,8 +151,8 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		Signer:                     idSigner,
 	}
 	store.codeSignature = strategy.CoreStrategy.AuthorizeCodeSignature
-	dg := &deviceGrant{}
-	cg := &counterGrant{}
+	dg := &deviceGrant{polledGrant{grantType: DeviceGrantType}}
+	cg := &counterGrant{polledGrant{grantType: CounterGrantType}}
 	f := compose.Compose(fc, store, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2RefreshTokenGrantFactory,
@@ -163,18 +163,8 @@ func New(cfg Config, d Deps) (*Provider, error) {
 		compose.OAuth2TokenIntrospectionFactory,
 		compose.OAuth2TokenRevocationFactory,
 		// Yihao's own handlers, appended like hydra's extra factories.
-		func(config fosite.Configurator, storage interface{}, strategy interface{}) interface{} {
-			dg.access = &foauth2.HandleHelper{AccessTokenStrategy: strategy.(foauth2.AccessTokenStrategy), AccessTokenStorage: store, Config: config}
-			dg.refresh = strategy.(foauth2.RefreshTokenStrategy)
-			dg.idToken = &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.(openid.OpenIDConnectTokenStrategy)}
-			return dg
-		},
-		func(config fosite.Configurator, storage interface{}, strategy interface{}) interface{} {
-			cg.access = &foauth2.HandleHelper{AccessTokenStrategy: strategy.(foauth2.AccessTokenStrategy), AccessTokenStorage: store, Config: config}
-			cg.refresh = strategy.(foauth2.RefreshTokenStrategy)
-			cg.idToken = &openid.IDTokenHandleHelper{IDTokenStrategy: strategy.(openid.OpenIDConnectTokenStrategy)}
-			return cg
-		},
+		dg.factory(store, dg),
+		cg.factory(store, cg),
 	)
 	p := &Provider{cfg: cfg, deps: d, fosite: f, core: f.(*fosite.Fosite), storage: store, log: d.Logger, now: d.Now}
 	dg.p = p
