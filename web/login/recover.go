@@ -77,31 +77,16 @@ func (h *Handler) recoverSend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sent, err := h.cfg.Recovery.Send(r.Context(), d.Username, loginBinding(f), h.cfg.ClientIP(r))
-	var (
-		rl     *identity.RateLimitedError
-		refuse *identity.OTPRefusal
-	)
-	switch {
-	case err == nil:
-		d.MaskedPhone, d.Minutes = sent.MaskedPhone, minutes(sent.TTL)
-		return h.cfg.UI.Render(w, r, web.PageRecoverCode, flowView(f, http.StatusOK, d))
-	case errors.As(err, &rl) && rl.Scope == "sms-cooldown":
-		d.Notice = t.T("sms.cooldown", max(int(rl.RetryAfter.Seconds()+0.999), 1))
-		return h.cfg.UI.Render(w, r, web.PageRecoverCode, flowView(f, http.StatusOK, d))
-	case errors.As(err, &refuse):
-		setRetryAfter(w, refuse.RetryAfter)
-		d.Error = t.T("sms.locked", minutes(refuse.RetryAfter))
-		return h.cfg.UI.Render(w, r, web.PageRecover, flowView(f, http.StatusTooManyRequests, d))
-	}
-	ue, ok := web.Describe(err, t.Lang)
-	if !ok || (ue.Kind != web.KindNumber && ue.Kind != web.KindRateLimited) {
+	a, err := answerSend(w, t, sent, err)
+	if err != nil {
 		return err
 	}
-	if ue.Kind == web.KindRateLimited {
-		setRetryAfter(w, ue.RetryAfter)
+	a.fill(&d.MaskedPhone, &d.Minutes, &d.Notice, &d.Error)
+	page := web.PageRecover
+	if a.codePage {
+		page = web.PageRecoverCode
 	}
-	d.Error = ue.Message
-	return h.cfg.UI.Render(w, r, web.PageRecover, flowView(f, ue.Status, d))
+	return h.cfg.UI.Render(w, r, page, flowView(f, a.status, d))
 }
 
 // recoverReset checks the code and sets the new password; the citizen is

@@ -105,32 +105,66 @@ func (h *Handler) smsSend(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	sent, err := h.cfg.SMS.SendLogin(r.Context(), d.Username, loginBinding(f), h.cfg.ClientIP(r))
+	a, err := answerSend(w, t, sent, err)
+	if err != nil {
+		return err
+	}
+	a.fill(&d.MaskedPhone, &d.Minutes, &d.Notice, &d.Error)
+	page := web.PageLoginSMS
+	if a.codePage {
+		page = web.PageLoginSMSCode
+	}
+	return h.cfg.UI.Render(w, r, page, flowView(f, a.status, d))
+}
+
+// sendAnswer is how a page answers a request for an SMS code: the code form
+// (sent, or one went out a moment ago) or the form it came from, with the
+// status and what to tell the citizen.
+type sendAnswer struct {
+	codePage               bool
+	status                 int
+	masked, notice, errMsg string
+	minutes                int
+}
+
+// answerSend maps the outcome of a code request. Every number gets the same
+// answer (see SMS login); errors it does not know are returned.
+func answerSend(w http.ResponseWriter, t web.Text, sent *identity.OTPSent, err error) (sendAnswer, error) {
 	var (
 		rl     *identity.RateLimitedError
 		refuse *identity.OTPRefusal
 	)
 	switch {
 	case err == nil:
-		d.MaskedPhone, d.Minutes = sent.MaskedPhone, minutes(sent.TTL)
-		return h.cfg.UI.Render(w, r, web.PageLoginSMSCode, flowView(f, http.StatusOK, d))
+		return sendAnswer{codePage: true, status: http.StatusOK, masked: sent.MaskedPhone, minutes: minutes(sent.TTL)}, nil
 	case errors.As(err, &rl) && rl.Scope == "sms-cooldown":
 		// A code went out a moment ago: let the citizen enter it.
-		d.Notice = t.T("sms.cooldown", max(int(rl.RetryAfter.Seconds()+0.999), 1))
-		return h.cfg.UI.Render(w, r, web.PageLoginSMSCode, flowView(f, http.StatusOK, d))
+		return sendAnswer{codePage: true, status: http.StatusOK, notice: t.T("sms.cooldown", max(int(rl.RetryAfter.Seconds()+0.999), 1))}, nil
 	case errors.As(err, &refuse):
 		setRetryAfter(w, refuse.RetryAfter)
-		d.Error = t.T("sms.locked", minutes(refuse.RetryAfter))
-		return h.cfg.UI.Render(w, r, web.PageLoginSMS, flowView(f, http.StatusTooManyRequests, d))
+		return sendAnswer{status: http.StatusTooManyRequests, errMsg: t.T("sms.locked", minutes(refuse.RetryAfter))}, nil
 	}
 	ue, ok := web.Describe(err, t.Lang)
 	if !ok || (ue.Kind != web.KindNumber && ue.Kind != web.KindRateLimited) {
-		return err
+		return sendAnswer{}, err
 	}
 	if ue.Kind == web.KindRateLimited {
 		setRetryAfter(w, ue.RetryAfter)
 	}
-	d.Error = ue.Message
-	return h.cfg.UI.Render(w, r, web.PageLoginSMS, flowView(f, ue.Status, d))
+	return sendAnswer{status: ue.Status, errMsg: ue.Message}, nil
+}
+
+// fill copies what the answer says into a page's fields, leaving the rest.
+func (a sendAnswer) fill(masked *string, mins *int, notice, errMsg *string) {
+	if a.masked != "" {
+		*masked, *mins = a.masked, a.minutes
+	}
+	if a.notice != "" {
+		*notice = a.notice
+	}
+	if a.errMsg != "" {
+		*errMsg = a.errMsg
+	}
 }
 
 // smsVerify checks the code and, on success, starts the SSO session
